@@ -1,0 +1,122 @@
+package chat
+
+import (
+	"context"
+	"strings"
+)
+
+// Service is what the transports call: it validates input, stores through
+// its Store, and streams the store's events to subscribers through a Broker.
+type Service struct {
+	store  Store
+	broker *Broker
+}
+
+// ServiceOptions configures a Service. A nil *ServiceOptions means defaults.
+type ServiceOptions struct {
+	// QueueSize is how many events a subscriber may fall behind before it
+	// is cut off with ErrTooSlow. Defaults to 256.
+	QueueSize int
+}
+
+// NewService returns a Service over store and starts watching its events.
+func NewService(store Store, opts *ServiceOptions) *Service {
+	queue := 256
+	if opts != nil && opts.QueueSize > 0 {
+		queue = opts.QueueSize
+	}
+	s := &Service{store: store, broker: NewBroker(queue)}
+	store.Watch(s.publish)
+	return s
+}
+
+// publish hands one stored event to the broker. The store calls it in store
+// order, so every subscriber sees that order.
+func (s *Service) publish(ev Event) {
+	if ev.Message != nil {
+		s.broker.publish(topic{ev.Room, messagesKind}, ev.Message)
+		return
+	}
+	s.broker.publish(topic{ev.Room, joinsKind}, ev.Joined)
+}
+
+// Post validates and stores a message, and returns it once it has been
+// published. Posting joins user when the name is new.
+func (s *Service) Post(ctx context.Context, room, user, text string) (*Message, error) {
+	user, err := ValidName(user)
+	if err != nil {
+		return nil, err
+	}
+	if err := ValidText(text); err != nil {
+		return nil, err
+	}
+	msg := &Message{Room: room, User: user, Text: text}
+	if _, err := s.store.Post(ctx, msg); err != nil {
+		return nil, err
+	}
+	return msg, nil
+}
+
+// Join adds a name to room's users; the first time a name joins, every
+// UserJoined subscriber of the room hears of it. It returns the name as
+// stored (trimmed).
+func (s *Service) Join(ctx context.Context, room, name string) (string, error) {
+	name, err := ValidName(name)
+	if err != nil {
+		return "", err
+	}
+	if _, err := s.store.Join(ctx, room, name); err != nil {
+		return "", err
+	}
+	return name, nil
+}
+
+// Messages returns at most limit messages, newest first, older than the
+// message with ID before (the newest when before is "").
+func (s *Service) Messages(ctx context.Context, room string, limit int, before string) ([]Message, error) {
+	if err := ValidLimit(limit); err != nil {
+		return nil, err
+	}
+	if before != "" && !validID(before) {
+		return nil, Errorf(Invalid, "before is not a message id")
+	}
+	return s.store.Messages(ctx, room, limit, before)
+}
+
+// Users returns every name that ever joined room, sorted.
+func (s *Service) Users(ctx context.Context, room string) ([]string, error) {
+	return s.store.Users(ctx, room)
+}
+
+// MessagePosted returns a queue of every *Message posted to room from now
+// until ctx ends. A subscriber that falls behind receives ErrTooSlow, and
+// then the queue closes.
+func (s *Service) MessagePosted(ctx context.Context, room string) chan any {
+	return s.broker.subscribe(ctx, topic{room, messagesKind})
+}
+
+// UserJoined returns a queue of every name (a string) that joins room for the
+// first time from now until ctx ends, ending like MessagePosted's.
+func (s *Service) UserJoined(ctx context.Context, room string) chan any {
+	return s.broker.subscribe(ctx, topic{room, joinsKind})
+}
+
+// Ping reports whether the store is reachable.
+func (s *Service) Ping(ctx context.Context) error { return s.store.Ping(ctx) }
+
+// Stats returns the broker's counters.
+func (s *Service) Stats() BrokerStats { return s.broker.Stats() }
+
+// validID reports whether id has the shape of a KSUID: 27 base62 characters.
+func validID(id string) bool {
+	const base62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+	if len(id) != 27 {
+		return false
+	}
+	for i := 0; i < len(id); i++ {
+		if strings.IndexByte(base62, id[i]) < 0 {
+			return false
+		}
+	}
+	return true
+}
