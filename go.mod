@@ -3,6 +3,9 @@ module github.com/gqlchat/gqlchat
 go 1.26.8
 
 require (
+	github.com/coder/websocket v1.8.15
+	github.com/graphql-go/graphql v0.8.1
+	github.com/graphql-go/handler v0.2.4
 	github.com/redis/go-redis/v9 v9.23.0
 	github.com/segmentio/ksuid v1.0.4
 	go.etcd.io/bbolt v1.5.0
