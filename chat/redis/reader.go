@@ -20,7 +20,7 @@ type reader struct {
 	last    []string // the last ID seen of each stream; nil until the first read
 
 	mu        sync.Mutex
-	published map[string]streamID // room -> last message published
+	published map[string]streamID // stream -> last entry published
 	changed   chan struct{}       // closed and replaced whenever published moves
 }
 
@@ -97,10 +97,8 @@ func (r *reader) step(ctx context.Context) error {
 			r.publish(room, i%2 == 1, e)
 		}
 		r.last[i] = st.Messages[len(st.Messages)-1].ID
-		if i%2 == 1 {
-			if id, err := parseID(r.last[i]); err == nil {
-				r.advance(room, id)
-			}
+		if id, err := parseID(r.last[i]); err == nil {
+			r.advance(st.Stream, id)
 		}
 	}
 	return nil
@@ -124,10 +122,8 @@ func (r *reader) start(ctx context.Context) error {
 		if msgs := cmd.Val(); len(msgs) > 0 {
 			last[i] = msgs[0].ID
 		}
-		if i%2 == 1 {
-			id, _ := parseID(last[i])
-			r.advance(r.rooms[i/2], id)
-		}
+		id, _ := parseID(last[i])
+		r.advance(r.streams[i], id)
 	}
 	r.last = last
 	return nil
@@ -157,35 +153,35 @@ func (r *reader) publish(room string, isMessage bool, e goredis.XMessage) {
 	r.s.watch(chat.Event{Room: room, Message: m})
 }
 
-// advance records that room's messages up to id are published, and wakes
-// the posts waiting for that.
-func (r *reader) advance(room string, id streamID) {
+// advance records that stream's entries up to id are published, and wakes
+// the writers waiting for that.
+func (r *reader) advance(stream string, id streamID) {
 	r.mu.Lock()
-	r.published[room] = id
+	r.published[stream] = id
 	close(r.changed)
 	r.changed = make(chan struct{})
 	r.mu.Unlock()
 }
 
-// wait returns once the message at id of room is published, or when ctx
-// ends (the post is stored either way; this only orders the answer after
-// the event).
-func (r *reader) wait(ctx context.Context, room string, id streamID) {
-	if r.s.watch == nil || r.index(r.s.keys(room).messages) < 0 {
-		return // no reader, or not a room it follows
+// wait returns once the entry id of stream is published, or when ctx ends
+// (the entry is stored either way; this only orders the answer after the
+// event, as the embedded store does).
+func (r *reader) wait(ctx context.Context, stream string, id streamID) {
+	if r.s.watch == nil || r.index(stream) < 0 {
+		return // no reader, or not a stream it follows
 	}
 	for {
 		r.mu.Lock()
-		at, watched := r.published[room]
+		at, started := r.published[stream]
 		changed := r.changed
 		r.mu.Unlock()
-		if watched && !at.less(id) {
+		if started && !at.less(id) {
 			return
 		}
 		select {
 		case <-changed:
 		case <-ctx.Done():
-			r.s.log.Warn("answering a stored post before the reader published it", "room", room, "id", id.String())
+			r.s.log.Warn("answering before the reader published the entry", "stream", stream, "id", id.String())
 			return
 		}
 	}

@@ -38,11 +38,11 @@ return {sid, joined}
 `)
 
 // joinScript adds a name and, when it is new, announces it on the joins
-// stream. KEYS: users, joins. ARGV: name, joins history.
+// stream. It returns the joins stream ID, or 0 when the name was known.
+// KEYS: users, joins. ARGV: name, joins history.
 var joinScript = goredis.NewScript(`
 if redis.call('SADD', KEYS[1], ARGV[1]) == 1 then
-  redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[2], '*', 'user', ARGV[1])
-  return 1
+  return redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[2], '*', 'user', ARGV[1])
 end
 return 0
 `)
@@ -66,20 +66,30 @@ func (s *Store) Post(ctx context.Context, msg *chat.Message) (bool, error) {
 		return false, s.fail("post", err)
 	}
 	msg.CreatedAt = at.time()
-	s.reader.wait(ctx, msg.Room, at)
+	s.reader.wait(ctx, k.messages, at)
 	return res[1] == int64(1), nil
 }
 
-// Join adds name to room's users and reports whether it was new.
+// Join adds name to room's users and reports whether it was new; a new name
+// is answered once this instance's reader has published it.
 func (s *Store) Join(ctx context.Context, room, name string) (bool, error) {
 	k := s.keys(room)
 	ctx, cancel := context.WithTimeout(ctx, s.timeout)
 	defer cancel()
-	n, err := joinScript.Run(ctx, s.client, []string{k.users, k.joins}, name, joinsHistory).Int()
+	res, err := joinScript.Run(ctx, s.client, []string{k.users, k.joins}, name, joinsHistory).Result()
 	if err != nil {
 		return false, s.fail("join", err)
 	}
-	return n == 1, nil
+	sid, joined := res.(string)
+	if !joined {
+		return false, nil
+	}
+	at, err := parseID(sid)
+	if err != nil {
+		return false, s.fail("join", err)
+	}
+	s.reader.wait(ctx, k.joins, at)
+	return true, nil
 }
 
 // streamID is a Redis stream entry ID, "ms-seq", in comparable form.
