@@ -3,13 +3,17 @@ package chat
 import (
 	"context"
 	"strings"
+	"time"
 )
 
 // Service is what the transports call: it validates input, stores through
 // its Store, and streams the store's events to subscribers through a Broker.
 type Service struct {
-	store  Store
-	broker *Broker
+	store   Store
+	broker  *Broker
+	names   *nameLimits // nil: names are not limited
+	observe func(op string, d time.Duration, err error)
+	now     func() time.Time
 }
 
 // ServiceOptions configures a Service. A nil *ServiceOptions means defaults.
@@ -17,23 +21,55 @@ type ServiceOptions struct {
 	// QueueSize is how many events a subscriber may fall behind before it
 	// is cut off with ErrTooSlow. Defaults to 256.
 	QueueSize int
+	// NameRate and NameBurst bound how fast one name posts: NameRate posts
+	// a second on average, NameBurst at once. Zero NameRate means no limit.
+	NameRate  float64
+	NameBurst int
+	// Observe, when set, hears of every store operation ("post", "join",
+	// "messages", "users") with its duration and error, and of every
+	// message delivered to this process's subscribers ("deliver") with its
+	// lag since the message was stored. It is how metrics are kept.
+	Observe func(op string, d time.Duration, err error)
+	// Now is the clock. Defaults to time.Now.
+	Now func() time.Time
 }
 
 // NewService returns a Service over store and starts watching its events.
 func NewService(store Store, opts *ServiceOptions) *Service {
-	queue := 256
-	if opts != nil && opts.QueueSize > 0 {
-		queue = opts.QueueSize
+	var o ServiceOptions
+	if opts != nil {
+		o = *opts
 	}
-	s := &Service{store: store, broker: NewBroker(queue)}
+	if o.QueueSize <= 0 {
+		o.QueueSize = 256
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.Observe == nil {
+		o.Observe = func(string, time.Duration, error) {}
+	}
+	s := &Service{store: store, broker: NewBroker(o.QueueSize), observe: o.Observe, now: o.Now}
+	if o.NameRate > 0 {
+		s.names = newNameLimits(o.NameRate, max(1, o.NameBurst))
+	}
 	store.Watch(s.publish)
 	return s
+}
+
+// timed runs a store operation and reports it to Observe.
+func (s *Service) timed(op string, fn func() error) error {
+	start := s.now()
+	err := fn()
+	s.observe(op, s.now().Sub(start), err)
+	return err
 }
 
 // publish hands one stored event to the broker. The store calls it in store
 // order, so every subscriber sees that order.
 func (s *Service) publish(ev Event) {
 	if ev.Message != nil {
+		s.observe("deliver", s.now().Sub(ev.Message.CreatedAt), nil)
 		s.broker.publish(topic{ev.Room, messagesKind}, ev.Message)
 		return
 	}
@@ -41,7 +77,8 @@ func (s *Service) publish(ev Event) {
 }
 
 // Post validates and stores a message, and returns it once it has been
-// published. Posting joins user when the name is new.
+// published. Posting joins user when the name is new. Posts are limited per
+// name (ServiceOptions.NameRate) and per the Limiter in ctx (WithLimiter).
 func (s *Service) Post(ctx context.Context, room, user, text string) (*Message, error) {
 	user, err := ValidName(user)
 	if err != nil {
@@ -50,8 +87,11 @@ func (s *Service) Post(ctx context.Context, room, user, text string) (*Message, 
 	if err := ValidText(text); err != nil {
 		return nil, err
 	}
+	if err := s.checkRate(ctx, user); err != nil {
+		return nil, err
+	}
 	msg := &Message{Room: room, User: user, Text: text}
-	if _, err := s.store.Post(ctx, msg); err != nil {
+	if err := s.timed("post", func() error { _, err := s.store.Post(ctx, msg); return err }); err != nil {
 		return nil, err
 	}
 	return msg, nil
@@ -65,7 +105,7 @@ func (s *Service) Join(ctx context.Context, room, name string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	if _, err := s.store.Join(ctx, room, name); err != nil {
+	if err := s.timed("join", func() error { _, err := s.store.Join(ctx, room, name); return err }); err != nil {
 		return "", err
 	}
 	return name, nil
@@ -80,12 +120,16 @@ func (s *Service) Messages(ctx context.Context, room string, limit int, before s
 	if before != "" && !validID(before) {
 		return nil, Errorf(Invalid, "before is not a message id")
 	}
-	return s.store.Messages(ctx, room, limit, before)
+	var msgs []Message
+	err := s.timed("messages", func() (err error) { msgs, err = s.store.Messages(ctx, room, limit, before); return err })
+	return msgs, err
 }
 
 // Users returns every name that ever joined room, sorted.
 func (s *Service) Users(ctx context.Context, room string) ([]string, error) {
-	return s.store.Users(ctx, room)
+	var users []string
+	err := s.timed("users", func() (err error) { users, err = s.store.Users(ctx, room); return err })
+	return users, err
 }
 
 // MessagePosted returns a queue of every *Message posted to room from now
