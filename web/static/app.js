@@ -5,7 +5,7 @@
 // server or the user is put into the page with textContent or text nodes,
 // never parsed as HTML.
 
-import { GraphQLWebSocketClient, webSocketURL } from "./gqlws.js";
+import { GraphQLWebSocketClient, backoffDelay, webSocketURL } from "./gqlws.js";
 import {
   MAX_TEXT_CHARS,
   checkName,
@@ -54,6 +54,7 @@ const ui = {
   scroller: $("scroller"),
   loadOlder: $("load-older"),
   historyNote: $("history-note"),
+  historyStart: $("history-start"),
   messages: $("messages"),
   emptyNote: $("empty-note"),
   jumpLatest: $("jump-latest"),
@@ -246,6 +247,7 @@ class ChatSession {
     this.syncRetry = null;
     this.countdown = null;
     this.resubscribeTimers = new Set();
+    this.subscriptionFailures = 0; // in a row, for the retry backoff
     this.client = new GraphQLWebSocketClient(WS_URL, {
       onStatus: (s) => this.onConnectionStatus(s),
     });
@@ -274,6 +276,7 @@ class ChatSession {
       { query: Q.messagePosted, variables: { user: this.name } },
       {
         next: (payload) => {
+          this.subscriptionFailures = 0;
           const msg = normalizeMessage(payload && payload.data && payload.data.messagePosted);
           if (msg) this.addMessages([msg]);
         },
@@ -288,6 +291,7 @@ class ChatSession {
       { query: Q.userJoined, variables: { user: this.name } },
       {
         next: (payload) => {
+          this.subscriptionFailures = 0;
           const name = payload && payload.data && payload.data.userJoined;
           if (typeof name === "string") this.addUsers([name]);
         },
@@ -310,15 +314,18 @@ class ChatSession {
       leaveChat(typeof first.message === "string" ? first.message : "This name cannot be used.");
       return;
     }
-    const timer = setTimeout(
-      () => {
-        this.resubscribeTimers.delete(timer);
-        if (this.ended) return;
-        resubscribe();
-        this.sync();
-      },
-      1000 + Math.random() * 2000,
-    );
+    if (first && typeof first.message === "string") {
+      setNote(`Live updates interrupted: ${first.message} Retrying…`);
+    }
+    // Back off when the server keeps refusing, and honour its retryAfter.
+    const retryAfter = Number(first && first.extensions && first.extensions.retryAfter) || 0;
+    const delay = Math.max(backoffDelay(this.subscriptionFailures++, 1000, 30000), retryAfter * 1000);
+    const timer = setTimeout(() => {
+      this.resubscribeTimers.delete(timer);
+      if (this.ended) return;
+      resubscribe();
+      this.sync();
+    }, delay);
     this.resubscribeTimers.add(timer);
   }
 
@@ -468,10 +475,19 @@ class ChatSession {
     const hadFocus = document.activeElement === ui.loadOlder;
     // The button sits above the messages: showing or hiding it must not
     // shift what the reader is looking at.
-    withStableScroll(this.log, () => (ui.loadOlder.hidden = !hasOlder));
+    withStableScroll(this.log, () => {
+      ui.loadOlder.hidden = !hasOlder;
+      this.updateEdges();
+    });
     // Do not drop keyboard focus onto <body> when the button disappears.
     if (hadFocus && !hasOlder) ui.scroller.focus({ preventScroll: true });
-    ui.emptyNote.hidden = !(this.historyLoaded && this.log.size === 0);
+  }
+
+  /** The "no messages yet" and "start of the conversation" notes. */
+  updateEdges() {
+    const size = this.log.size;
+    ui.emptyNote.hidden = !(this.historyLoaded && size === 0);
+    ui.historyStart.hidden = !(this.historyLoaded && !this.hasOlder && size > 0);
   }
 
   async loadOlder() {
@@ -511,11 +527,11 @@ class ChatSession {
         for (const msg of messages) {
           if (this.log.add(msg) === "end") atEnd = true;
         }
+        this.updateEdges();
         return atEnd;
       },
       { keepBottom },
     );
-    ui.emptyNote.hidden = this.log.size > 0 || !this.historyLoaded;
     if (forceBottom) scrollToBottom();
     else if (addedAtEnd && !stuck && keepBottom) ui.jumpLatest.hidden = false;
   }
@@ -607,6 +623,7 @@ function enterChat(name) {
   setNote("");
   ui.loadOlder.hidden = true;
   ui.emptyNote.hidden = true;
+  ui.historyStart.hidden = true;
   ui.jumpLatest.hidden = true;
   showStatus("connecting", "Connecting…");
   session = new ChatSession(name);
