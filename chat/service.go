@@ -3,6 +3,7 @@ package chat
 import (
 	"context"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -11,6 +12,7 @@ import (
 type Service struct {
 	store   Store
 	broker  *Broker
+	known   knownNames  // names known to have joined: a join of one costs no store call
 	names   *nameLimits // nil: names are not limited
 	observe func(op string, d time.Duration, err error)
 	now     func() time.Time
@@ -94,6 +96,7 @@ func (s *Service) Post(ctx context.Context, room, user, text string) (*Message, 
 	if err := s.timed("post", func() error { _, err := s.store.Post(ctx, msg); return err }); err != nil {
 		return nil, err
 	}
+	s.known.add(room, user)
 	return msg, nil
 }
 
@@ -105,9 +108,13 @@ func (s *Service) Join(ctx context.Context, room, name string) (string, error) {
 	if err != nil {
 		return "", err
 	}
+	if s.known.has(room, name) {
+		return name, nil
+	}
 	if err := s.timed("join", func() error { _, err := s.store.Join(ctx, room, name); return err }); err != nil {
 		return "", err
 	}
+	s.known.add(room, name)
 	return name, nil
 }
 
@@ -163,4 +170,31 @@ func validID(id string) bool {
 		}
 	}
 	return true
+}
+
+// knownNames remembers names that have joined, so that subscribing again
+// (every reconnect, every tab) does not ask the store. Names never leave a
+// room, so a remembered name is never wrong; it is forgotten only to bound
+// memory.
+type knownNames struct {
+	mu    sync.Mutex
+	names map[string]struct{}
+}
+
+const maxKnownNames = 100000
+
+func (k *knownNames) has(room, name string) bool {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	_, ok := k.names[room+"\x00"+name]
+	return ok
+}
+
+func (k *knownNames) add(room, name string) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if k.names == nil || len(k.names) >= maxKnownNames {
+		k.names = make(map[string]struct{})
+	}
+	k.names[room+"\x00"+name] = struct{}{}
 }

@@ -1,6 +1,7 @@
 package schema
 
 import (
+	"context"
 	"fmt"
 
 	"github.com/graphql-go/graphql"
@@ -23,6 +24,14 @@ type Operation struct {
 	*Request
 	Doc *ast.Document
 	Def *ast.OperationDefinition
+
+	// Share, set on subscriptions whose events do not depend on who
+	// subscribed, is equal for every subscription that receives the same
+	// results: a transport may execute each event once for all of them.
+	// Start then does, for each subscriber, what subscribing does beyond
+	// the stream (joining the chat). See wsproto.Operation.
+	Share string
+	Start func(ctx context.Context) error
 }
 
 // Type is "query", "mutation" or "subscription".
@@ -53,7 +62,9 @@ func (s *Schema) Prepare(req *Request) (*Operation, []gqlerrors.FormattedError) 
 	if errs := s.checkVariables(def, req.Variables); len(errs) > 0 {
 		return nil, errs
 	}
-	return &Operation{Request: req, Doc: p.doc, Def: def}, nil
+	op := &Operation{Request: req, Doc: p.doc, Def: def}
+	s.share(op)
+	return op, nil
 }
 
 // parse parses and validates query.

@@ -27,12 +27,10 @@ func tooDeep(query string, limit int) bool {
 				i++
 			}
 		case '"':
-			if strings.HasPrefix(query[i:], `"""`) { // a block string
-				end := strings.Index(query[i+3:], `"""`)
-				if end < 0 {
-					return false
+			if strings.HasPrefix(query[i:], `"""`) { // a block string, where \""" is not its end
+				for i += 3; i < len(query) && !(strings.HasPrefix(query[i:], `"""`) && query[i-1] != '\\'); i++ {
 				}
-				i += 3 + end + 2
+				i += 2
 				continue
 			}
 			for i++; i < len(query) && query[i] != '"' && query[i] != '\n'; i++ {

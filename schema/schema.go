@@ -36,6 +36,7 @@ type Options struct {
 // cache.
 type Schema struct {
 	graphql.Schema
+	svc      *chat.Service
 	maxDepth int
 	docs     *cache
 	log      *slog.Logger
@@ -56,7 +57,7 @@ func New(svc *chat.Service, opts *Options) (*Schema, error) {
 	if o.Logger == nil {
 		o.Logger = slog.Default()
 	}
-	s := &Schema{maxDepth: o.MaxDepth, docs: newCache(o.CacheSize), log: o.Logger}
+	s := &Schema{svc: svc, maxDepth: o.MaxDepth, docs: newCache(o.CacheSize), log: o.Logger}
 	g := func(field string, fn graphql.FieldResolveFn) graphql.FieldResolveFn {
 		return guard(o.Logger, field, fn)
 	}

@@ -54,7 +54,7 @@ type conn struct {
 
 	// The write side, guarded by wmu.
 	wmu     sync.Mutex
-	queue   [][]byte
+	queue   []frame
 	writing bool
 	closing bool          // no more frames are taken
 	idle    chan struct{} // closed when the writer stops, if someone waits for it
@@ -110,7 +110,7 @@ func (c *conn) handle(data []byte) bool {
 	m, err := decode(data, c.legacy)
 	if err != nil {
 		if c.legacy { // subscriptions-transport-ws answers, and reads on
-			c.send(connectionErrorFrame(err.Error()))
+			c.send(frame{body: connectionErrorFrame(err.Error())})
 			return true
 		}
 		c.close(CodeBadRequest, err.Error())
@@ -128,7 +128,7 @@ func (c *conn) handleTransport(m *message) bool {
 	case typeConnectionInit:
 		return c.init(m)
 	case typePing:
-		c.send(pongFrame)
+		c.send(frame{body: pongFrame})
 	case typePong:
 	case typeSubscribe:
 		if c.state.Load() != stateAcked {
@@ -152,7 +152,7 @@ func (c *conn) handleLegacy(m *message) bool {
 		return c.init(m)
 	case typeStart:
 		if c.state.Load() != stateAcked {
-			c.send(withPayload(head(m.ID, typeError), jsonMessage("connection is not initialised: send connection_init first")))
+			c.send(frame{head: head(m.ID, typeError), body: jsonMessage("connection is not initialised: send connection_init first")})
 			return true
 		}
 		c.stop(m.ID) // a start with the ID of an active operation replaces it
@@ -163,7 +163,7 @@ func (c *conn) handleLegacy(m *message) bool {
 		c.close(websocket.StatusNormalClosure, "connection_terminate")
 		return false
 	default:
-		c.send(withPayload(head(m.ID, typeError), jsonMessage("Invalid message type!")))
+		c.send(frame{head: head(m.ID, typeError), body: jsonMessage("Invalid message type!")})
 	}
 	return true
 }
@@ -185,7 +185,7 @@ func (c *conn) init(m *message) bool {
 		ctx, err := hook(c.ctx, c.req, payload)
 		if err != nil {
 			if c.legacy {
-				c.send(connectionErrorFrame(err.Error()))
+				c.send(frame{body: connectionErrorFrame(err.Error())})
 			}
 			c.close(CodeForbidden, "Forbidden: "+err.Error())
 			return false
@@ -195,9 +195,9 @@ func (c *conn) init(m *message) bool {
 		}
 	}
 	c.state.Store(stateAcked)
-	c.send(ackFrame)
+	c.send(frame{body: ackFrame})
 	if c.legacy {
-		c.send(keepAliveFrame) // legacy clients start watching for ka at the first one
+		c.send(frame{body: keepAliveFrame}) // legacy clients start watching for ka at the first one
 	}
 	return true
 }
@@ -206,12 +206,14 @@ func (c *conn) init(m *message) bool {
 // answered within the interval, and a ka message for legacy clients.
 func (c *conn) keepAlive() {
 	if c.legacy && c.state.Load() == stateAcked {
-		c.send(keepAliveFrame)
+		c.send(frame{body: keepAliveFrame})
 	}
 	c.spawn(func() {
 		ctx, cancel := context.WithTimeout(c.ctx, c.srv.opts.KeepAlive)
 		defer cancel()
-		if err := c.ws.Ping(ctx); err != nil && c.ctx.Err() == nil {
+		// Only a ping that times out means a dead peer; one that fails
+		// because the connection closed meanwhile does not.
+		if err := c.ws.Ping(ctx); err != nil && ctx.Err() == context.DeadlineExceeded && c.ctx.Err() == nil {
 			c.srv.stats.dead.Add(1)
 			c.drop("no pong within the keep-alive interval")
 		}
@@ -279,6 +281,10 @@ func (c *conn) end() {
 	c.omu.Lock()
 	c.ended = true
 	total := c.total
+	for id := range c.ops { // shared subscriptions have no goroutine to do this
+		delete(c.ops, id)
+		c.srv.stats.operations.Add(-1)
+	}
 	c.omu.Unlock()
 	c.wmu.Lock()
 	c.closing = true

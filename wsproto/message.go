@@ -2,6 +2,7 @@ package wsproto
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -26,6 +27,21 @@ type Operation struct {
 	Name      string // the operation of Doc to run; "" when it has one
 	Type      string // ast.OperationTypeQuery, OperationTypeMutation or OperationTypeSubscription
 	Variables map[string]any
+
+	// Share, when not "", says that every subscription with the same Share
+	// receives the same results, whoever subscribed. The server then runs
+	// one graphql.ExecuteSubscription for all of them, executes and encodes
+	// each event once, and writes the same bytes to every subscriber: the
+	// subscription field's resolvers run once per group, not once per
+	// subscriber. Subscriptions whose results could differ must not share.
+	Share string
+	// Start, when set, runs for each subscriber of a shared subscription
+	// before it joins its group: the place for what subscribing does for
+	// one subscriber (such as joining the chat), since the resolvers run
+	// once per group. An error ends the subscription: it is sent as the
+	// result's errors, then complete. gqlerrors.ExtendedError extensions are
+	// kept.
+	Start func(ctx context.Context) error
 }
 
 // The message types of both protocols.
@@ -153,19 +169,12 @@ func head(id, typ string) []byte {
 	return append(b, `","payload":`...)
 }
 
-// withPayload is a whole message: a head, its payload, and the closing brace.
-func withPayload(head, payload []byte) []byte {
-	b := make([]byte, 0, len(head)+len(payload)+1)
-	return append(append(append(b, head...), payload...), '}')
-}
-
 func completeFrame(id string) []byte {
 	return append(append([]byte(`{"id":`), jsonString(id)...), `,"type":"complete"}`...)
 }
 
 func connectionErrorFrame(msg string) []byte {
-	p, _ := json.Marshal(map[string]string{"message": msg})
-	return withPayload([]byte(`{"type":"connection_error","payload":`), p)
+	return append(append([]byte(`{"type":"connection_error","payload":`), jsonMessage(msg)...), '}')
 }
 
 func jsonString(s string) []byte {

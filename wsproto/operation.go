@@ -18,9 +18,9 @@ type operation struct {
 	stopped atomic.Bool // the client completed it: send nothing more
 }
 
-// subscribe starts the operation of a subscribe or start message. The
-// reader registers it, so that a duplicate ID is caught in order; it runs
-// in a goroutine of its own.
+// subscribe registers the operation of a subscribe or start message and
+// runs it in a goroutine of its own. The reader registers it, so that a
+// duplicate ID is caught in order.
 func (c *conn) subscribe(m *message) bool {
 	req, _ := decodeRequest(m.Payload) // decode checked it
 	c.omu.Lock()
@@ -46,6 +46,7 @@ func (c *conn) subscribe(m *message) bool {
 	op := &operation{id: m.ID, head: head(m.ID, next), cancel: cancel}
 	c.ops[m.ID] = op
 	c.total++
+	c.srv.stats.operations.Add(1)
 	c.wg.Add(1)
 	c.omu.Unlock()
 	go c.run(ctx, op, req)
@@ -55,62 +56,75 @@ func (c *conn) subscribe(m *message) bool {
 // stop ends the operation id at the client's request; an unknown ID is
 // ignored, as the protocol allows.
 func (c *conn) stop(id string) {
-	c.omu.Lock()
-	op := c.ops[id]
-	delete(c.ops, id)
-	c.omu.Unlock()
-	if op != nil {
+	if op := c.remove(id, nil); op != nil {
 		op.stopped.Store(true)
 		op.cancel()
 	}
 }
 
-// run prepares and executes one operation, sends its results, and sends
-// complete when it ends by itself.
-func (c *conn) run(ctx context.Context, op *operation, req *Request) {
-	defer c.wg.Done()
-	defer c.forget(op)
-	stats := &c.srv.stats
-	stats.operations.Add(1)
-	defer stats.operations.Add(-1)
-
-	prepared, errs := c.srv.opts.Prepare(ctx, req)
-	if len(errs) > 0 {
-		c.sendOpErrors(op, errs)
-		return
+// remove deletes operation id from the map (only if it is op, when op is
+// not nil) and returns what it deleted.
+func (c *conn) remove(id string, op *operation) *operation {
+	c.omu.Lock()
+	defer c.omu.Unlock()
+	found := c.ops[id]
+	if found == nil || op != nil && found != op {
+		return nil
 	}
-	params := graphql.ExecuteParams{
-		Schema: c.srv.schema, AST: prepared.Doc, OperationName: prepared.Name,
-		Args: prepared.Variables, Context: ctx,
-	}
-	if prepared.Type == ast.OperationTypeSubscription {
-		stats.subscriptions.Add(1)
-		defer stats.subscriptions.Add(-1)
-		// graphql-go's sender does not watch the context: range until it
-		// closes the channel, which it does once ctx ends.
-		for res := range graphql.ExecuteSubscription(params) {
-			c.sendOp(op, withPayload(op.head, encodeResult(res)))
-		}
-	} else {
-		c.sendOp(op, withPayload(op.head, encodeResult(graphql.Execute(params))))
-	}
-	c.sendOp(op, completeFrame(op.id))
+	delete(c.ops, id)
+	c.srv.stats.operations.Add(-1)
+	return found
 }
 
-// forget removes op when it ends by itself and releases its context.
-func (c *conn) forget(op *operation) {
-	c.omu.Lock()
-	if c.ops[op.id] == op {
-		delete(c.ops, op.id)
-	}
-	c.omu.Unlock()
+// finish ends op when it ends by itself.
+func (c *conn) finish(op *operation) {
+	c.remove(op.id, op)
 	op.cancel()
 }
 
+// run prepares and executes one operation. A shared subscription joins its
+// group and lives on there; anything else runs here to its end.
+func (c *conn) run(ctx context.Context, op *operation, req *Request) {
+	defer c.wg.Done()
+	p, errs := c.srv.opts.Prepare(ctx, req)
+	if len(errs) > 0 {
+		c.sendOpErrors(op, errs)
+		c.finish(op)
+		return
+	}
+	if p.Type == ast.OperationTypeSubscription && p.Share != "" {
+		if p.Start != nil {
+			if err := p.Start(ctx); err != nil {
+				c.sendOp(op, frame{head: op.head, body: encodeResult(&graphql.Result{Errors: gqlerrors.FormatErrors(err)})})
+				c.sendOp(op, frame{body: completeFrame(op.id)})
+				c.finish(op)
+				return
+			}
+		}
+		c.srv.join(ctx, c, op, p)
+		return
+	}
+
+	params := graphql.ExecuteParams{Schema: c.srv.schema, AST: p.Doc, OperationName: p.Name, Args: p.Variables, Context: ctx}
+	if p.Type == ast.OperationTypeSubscription {
+		c.srv.stats.subscriptions.Add(1)
+		// graphql-go's sender does not watch the context: range until it
+		// closes the channel, which it does once ctx ends.
+		for res := range graphql.ExecuteSubscription(params) {
+			c.sendOp(op, frame{head: op.head, body: encodeResult(res)})
+		}
+		c.srv.stats.subscriptions.Add(-1)
+	} else {
+		c.sendOp(op, frame{head: op.head, body: encodeResult(graphql.Execute(params))})
+	}
+	c.sendOp(op, frame{body: completeFrame(op.id)})
+	c.finish(op)
+}
+
 // sendOp sends a frame of op unless the client has completed op.
-func (c *conn) sendOp(op *operation, frame []byte) {
+func (c *conn) sendOp(op *operation, f frame) {
 	if !op.stopped.Load() {
-		c.send(frame)
+		c.send(f)
 	}
 }
 
@@ -122,8 +136,8 @@ func (c *conn) sendOpErrors(op *operation, errs []gqlerrors.FormattedError) {
 		return
 	}
 	if c.legacy {
-		c.send(withPayload(op.head, encodeResult(&graphql.Result{Errors: errs})))
-		c.send(completeFrame(op.id))
+		c.send(frame{head: op.head, body: encodeResult(&graphql.Result{Errors: errs})})
+		c.send(frame{body: completeFrame(op.id)})
 		return
 	}
 	c.sendErrors(op.id, errs)
@@ -131,7 +145,7 @@ func (c *conn) sendOpErrors(op *operation, errs []gqlerrors.FormattedError) {
 
 // sendErrors sends an error message for operation id.
 func (c *conn) sendErrors(id string, errs []gqlerrors.FormattedError) {
-	c.send(withPayload(head(id, typeError), encodeErrors(errs, c.legacy)))
+	c.send(frame{head: head(id, typeError), body: encodeErrors(errs, c.legacy)})
 }
 
 // jsonMessage is the payload {"message": msg}.

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 
 	"github.com/graphql-go/graphql"
@@ -13,8 +14,9 @@ import (
 // feed is a tiny broker for the test schema: publish reaches every open
 // events subscription, without blocking.
 type feed struct {
-	mu   sync.Mutex
-	subs map[chan any]bool
+	mu       sync.Mutex
+	subs     map[chan any]bool
+	resolved atomic.Int64 // executions of an events result
 }
 
 func (f *feed) subscribe(ctx context.Context) chan any {
@@ -24,8 +26,10 @@ func (f *feed) subscribe(ctx context.Context) chan any {
 	f.mu.Unlock()
 	context.AfterFunc(ctx, func() {
 		f.mu.Lock()
-		delete(f.subs, ch)
-		close(ch)
+		if f.subs[ch] {
+			delete(f.subs, ch)
+			close(ch)
+		}
 		f.mu.Unlock()
 	})
 	return ch
@@ -39,6 +43,16 @@ func (f *feed) publish(v any) {
 		case ch <- v:
 		default:
 		}
+	}
+}
+
+// end closes every events stream, as a source that runs dry.
+func (f *feed) end() {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for ch := range f.subs {
+		delete(f.subs, ch)
+		close(ch)
 	}
 }
 
@@ -88,7 +102,8 @@ func testSchema(t testing.TB, f *feed) graphql.Schema {
 					return ch, nil
 				}},
 			// events never ends: it streams what the feed publishes.
-			"events": {Type: str, Resolve: source,
+			"events": {Type: str,
+				Resolve:   func(p graphql.ResolveParams) (any, error) { f.resolved.Add(1); return p.Source, nil },
 				Subscribe: func(p graphql.ResolveParams) (any, error) { return f.subscribe(p.Context), nil }},
 			// failing refuses to start.
 			"failing": {Type: str, Resolve: source,

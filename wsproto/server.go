@@ -33,6 +33,9 @@ type Server struct {
 
 	mu       sync.Mutex
 	conns    map[*conn]struct{}
+	gmu      sync.Mutex // guards groups; taken before a group's own lock
+	groups   map[string]*group
+	groupsWG sync.WaitGroup
 	closing  bool
 	handlers sync.WaitGroup
 	tickStop chan struct{} // ends the keep-alive schedule, which runs while there are connections
@@ -62,7 +65,7 @@ type Stats struct {
 // NewServer returns a Server for schema.
 func NewServer(schema graphql.Schema, opts *Options) *Server {
 	ctx, cancel := context.WithCancel(context.Background())
-	s := &Server{schema: schema, opts: opts.withDefaults(), ctx: ctx, cancel: cancel, conns: map[*conn]struct{}{}}
+	s := &Server{schema: schema, opts: opts.withDefaults(), ctx: ctx, cancel: cancel, conns: map[*conn]struct{}{}, groups: map[string]*group{}}
 	if s.opts.Prepare == nil {
 		s.opts.Prepare = s.prepare
 	}
@@ -183,6 +186,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	done := make(chan struct{})
 	go func() {
 		s.handlers.Wait()
+		s.groupsWG.Wait() // groups end with their last member
 		close(done)
 	}()
 	select {

@@ -10,12 +10,14 @@ import (
 	"net/http/httptest"
 	"runtime"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/coder/websocket"
 	"github.com/gqlchat/gqlchat/wsproto"
 	"github.com/gqlchat/gqlchat/wsproto/wstest"
+	"github.com/graphql-go/graphql"
 )
 
 const (
@@ -26,8 +28,9 @@ const (
 // harness is a Server behind httptest with the test schema.
 type harness struct {
 	*wsproto.Server
-	url  string
-	feed *feed
+	url    string
+	feed   *feed
+	schema graphql.Schema
 }
 
 func start(t *testing.T, opts *wsproto.Options) *harness {
@@ -39,7 +42,8 @@ func start(t *testing.T, opts *wsproto.Options) *harness {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
-	srv := wsproto.NewServer(testSchema(t, f), opts)
+	schema := testSchema(t, f)
+	srv := wsproto.NewServer(schema, opts)
 	hs := httptest.NewServer(srv)
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
@@ -47,7 +51,7 @@ func start(t *testing.T, opts *wsproto.Options) *harness {
 		srv.Shutdown(ctx)
 		hs.Close()
 	})
-	return &harness{Server: srv, url: hs.URL, feed: f}
+	return &harness{Server: srv, url: hs.URL, feed: f, schema: schema}
 }
 
 func (h *harness) dial(t *testing.T, protocols ...string) *wstest.Client {
@@ -476,9 +480,16 @@ func TestOrigins(t *testing.T) {
 
 // TestNoGoroutineOutlivesItsConnection opens 1,000 connections with live
 // subscriptions, abandons them, and finds the goroutine count back where it
-// started.
+// started: once with a stream per subscription, once with shared streams.
 func TestNoGoroutineOutlivesItsConnection(t *testing.T) {
-	h := start(t, nil)
+	t.Run("own streams", func(t *testing.T) { abandon(t, start(t, nil), true) })
+	t.Run("shared streams", func(t *testing.T) {
+		var starts atomic.Int64
+		abandon(t, startSharing(t, &starts), false)
+	})
+}
+
+func abandon(t *testing.T, h *harness, ownStreams bool) {
 	base := settledGoroutines()
 	const n = 1000
 	clients := make([]*wstest.Client, n)
@@ -489,7 +500,12 @@ func TestNoGoroutineOutlivesItsConnection(t *testing.T) {
 			clients[i].Subscribe("2", `{ echo(text: "x") }`, nil)
 		}
 	}
-	h.waitSubscriptions(t, n)
+	streams := 1
+	if ownStreams {
+		streams = n
+	}
+	h.waitSubscriptions(t, streams)
+	waitStat(t, func() bool { return h.Stats().Subscriptions == n })
 	h.feed.publish("to everyone")
 	if got := runtime.NumGoroutine(); got < base+n {
 		t.Fatalf("%d goroutines with %d connections open; the count below means nothing", got, n)
@@ -509,8 +525,20 @@ func TestNoGoroutineOutlivesItsConnection(t *testing.T) {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	if s := h.Stats(); s.Connections != 0 || s.Operations != 0 || h.feed.count() != 0 {
+	if s := h.Stats(); s.Connections != 0 || s.Operations != 0 || s.Subscriptions != 0 || h.feed.count() != 0 {
 		t.Errorf("after closing: %+v, %d feed subscriptions", s, h.feed.count())
+	}
+}
+
+// waitStat waits until cond holds, for up to 10s.
+func waitStat(t *testing.T, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatal("condition not met within 10s")
+		}
+		time.Sleep(2 * time.Millisecond)
 	}
 }
 

@@ -3,14 +3,26 @@ package wsproto
 import (
 	"context"
 	"fmt"
+	"sync"
 
 	"github.com/coder/websocket"
 )
 
+// frame is one message to write. A frame with a head is written as head,
+// body and a closing brace: the head belongs to one operation ({"id":"1",
+// "type":"next","payload":), the body is an encoded result that every
+// subscriber of a shared subscription holds, so it is encoded once and
+// never copied per connection until the write.
+type frame struct{ head, body []byte }
+
+// writeBufs lends the buffers that frames with a head are assembled in, only
+// for the time of a write.
+var writeBufs = sync.Pool{New: func() any { b := make([]byte, 0, 2048); return &b }}
+
 // send queues a frame for the writer and reports whether it was taken. It
 // never blocks: a connection whose queue is full is closed as too slow, in a
 // goroutine of its own, and its queue is dropped.
-func (c *conn) send(frame []byte) bool {
+func (c *conn) send(f frame) bool {
 	c.wmu.Lock()
 	if c.closing {
 		c.wmu.Unlock()
@@ -24,7 +36,7 @@ func (c *conn) send(frame []byte) bool {
 		go c.close(CodeSlowConsumer, fmt.Sprintf("slow consumer: more than %d frames behind; reconnect and reload history", c.srv.opts.QueueSize))
 		return false
 	}
-	c.queue = append(c.queue, frame)
+	c.queue = append(c.queue, f)
 	if !c.writing {
 		c.writing = true
 		c.wg.Add(1)
@@ -54,20 +66,38 @@ func (c *conn) flush() {
 		}
 		c.wmu.Unlock()
 
-		ctx, cancel := context.WithTimeout(context.Background(), c.srv.opts.WriteTimeout)
-		for _, frame := range batch {
-			if err := c.ws.Write(ctx, websocket.MessageText, frame); err != nil {
-				cancel()
-				if ctx.Err() != nil {
-					c.srv.stats.dead.Add(1)
-				}
-				c.writeFailed(err)
-				return
-			}
+		if err := c.write(batch); err != nil {
+			c.writeFailed(err)
+			return
 		}
-		cancel()
 		c.srv.stats.frames.Add(uint64(len(batch)))
 	}
+}
+
+// write writes a batch of frames under one deadline.
+func (c *conn) write(batch []frame) error {
+	ctx, cancel := context.WithTimeout(context.Background(), c.srv.opts.WriteTimeout)
+	defer cancel()
+	buf := writeBufs.Get().(*[]byte)
+	defer writeBufs.Put(buf)
+	for i, f := range batch {
+		msg := f.body
+		if f.head != nil {
+			*buf = append(append(append((*buf)[:0], f.head...), f.body...), '}')
+			msg = *buf
+		}
+		if err := c.ws.Write(ctx, websocket.MessageText, msg); err != nil {
+			if ctx.Err() != nil {
+				c.srv.stats.dead.Add(1)
+			}
+			return err
+		}
+		batch[i] = frame{} // let the shared bodies go
+	}
+	if cap(*buf) > 64<<10 {
+		*buf = make([]byte, 0, 2048) // do not keep one huge frame's buffer
+	}
+	return nil
 }
 
 // writeFailed stops the writer for good. coder/websocket has closed the

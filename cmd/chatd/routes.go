@@ -155,5 +155,5 @@ func (m *Main) prepare(_ context.Context, r *wsproto.Request) (*wsproto.Operatio
 	if errs != nil {
 		return nil, errs
 	}
-	return &wsproto.Operation{Doc: op.Doc, Name: r.OperationName, Type: op.Type(), Variables: r.Variables}, nil
+	return &wsproto.Operation{Doc: op.Doc, Name: r.OperationName, Type: op.Type(), Variables: r.Variables, Share: op.Share, Start: op.Start}, nil
 }

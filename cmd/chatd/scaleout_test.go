@@ -100,7 +100,7 @@ func TestTwoInstancesOneChat(t *testing.T) {
 	joins := wstest.Dial(t, b.URL()+"/graphql", "graphql-transport-ws")
 	joins.Init()
 	joins.Subscribe("j", joinsSub, wstest.Msg{"user": "watcher"})
-	waitForSubscriptions(t, b, 2)
+	waitForSubscriptions(t, b, 2, 2)
 
 	var want []string
 	for i := range 20 {
