@@ -16,7 +16,7 @@ import (
 	"github.com/graphql-go/graphql"
 )
 
-func newSchema(t *testing.T) (*Schema, *chat.Service, *bytes.Buffer) {
+func newSchema(t testing.TB) (*Schema, *chat.Service, *bytes.Buffer) {
 	t.Helper()
 	store, err := bolt.Open(filepath.Join(t.TempDir(), "chat.db"), nil)
 	if err != nil {

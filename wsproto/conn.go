@@ -40,7 +40,8 @@ const (
 type conn struct {
 	srv    *Server
 	ws     *websocket.Conn
-	req    *http.Request // the upgrade request; only its headers are used
+	req    *http.Request // the upgrade request, for OnConnect; dropped after init
+	remote string
 	legacy bool
 	start  time.Time
 
@@ -72,7 +73,7 @@ type conn struct {
 func newConn(s *Server, ws *websocket.Conn, r *http.Request) *conn {
 	ctx, cancel := context.WithCancel(s.ctx)
 	return &conn{
-		srv: s, ws: ws, req: r, legacy: ws.Subprotocol() == LegacyWS, start: time.Now(),
+		srv: s, ws: ws, req: r, remote: r.RemoteAddr, legacy: ws.Subprotocol() == LegacyWS, start: time.Now(),
 		ctx: ctx, cancel: cancel, opCtx: ctx, ops: map[string]*operation{},
 	}
 }
@@ -194,6 +195,7 @@ func (c *conn) init(m *message) bool {
 			c.opCtx = ctx
 		}
 	}
+	c.req = nil // no longer needed: let its headers go
 	c.state.Store(stateAcked)
 	c.send(frame{body: ackFrame})
 	if c.legacy {
@@ -297,7 +299,7 @@ func (c *conn) end() {
 	if by == "" {
 		by = "client"
 	}
-	c.srv.opts.Logger.Info("websocket closed", "remote", c.req.RemoteAddr, "protocol", c.ws.Subprotocol(),
+	c.srv.opts.Logger.Info("websocket closed", "remote", c.remote, "protocol", c.ws.Subprotocol(),
 		"duration", time.Since(c.start).Round(time.Millisecond), "operations", total, "closed", by)
 }
 

@@ -43,7 +43,9 @@ func sharing(schema func() graphql.Schema, starts *atomic.Int64) func(context.Co
 }
 
 // startSharing is start with the sharing Prepare.
-func startSharing(t *testing.T, starts *atomic.Int64) *harness {
+func startSharing(t *testing.T, starts *atomic.Int64) *harness { return startSharingTB(t, starts) }
+
+func startSharingTB(t testing.TB, starts *atomic.Int64) *harness {
 	var h *harness
 	h = start(t, &wsproto.Options{Prepare: sharing(func() graphql.Schema { return h.schema }, starts)})
 	return h

@@ -85,7 +85,10 @@ func (s *Server) Stats() Stats {
 	}
 }
 
-// ServeHTTP upgrades the request and serves the connection until it ends.
+// ServeHTTP upgrades the request and returns: the connection is served by
+// a goroutine of its own, so that net/http's request and response state
+// (and the handler goroutine's stack) are not kept for the connection's
+// life.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if !s.admit() {
 		s.stats.refused.Add(1)
@@ -93,22 +96,26 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "server is full or shutting down, retry later", http.StatusServiceUnavailable)
 		return
 	}
-	defer s.handlers.Done()
-	ws, err := websocket.Accept(w, r, &websocket.AcceptOptions{
+	ws, err := websocket.Accept(smallBuffers{w}, r, &websocket.AcceptOptions{
 		Subprotocols:   []string{TransportWS, LegacyWS},
 		OriginPatterns: s.opts.OriginPatterns,
 	})
 	if err != nil {
+		s.handlers.Done()
 		s.opts.Logger.Info("websocket upgrade refused", "remote", r.RemoteAddr, "origin", r.Header.Get("Origin"), "err", err)
 		return
 	}
 	c := newConn(s, ws, r)
 	if !s.register(c) {
+		s.handlers.Done()
 		ws.Close(websocket.StatusGoingAway, "server shutting down")
 		return
 	}
-	defer s.unregister(c)
-	c.serve()
+	go func() {
+		defer s.handlers.Done()
+		defer s.unregister(c)
+		c.serve()
+	}()
 }
 
 // admit counts a handler in, unless the server is full or shutting down.

@@ -33,7 +33,7 @@ type harness struct {
 	schema graphql.Schema
 }
 
-func start(t *testing.T, opts *wsproto.Options) *harness {
+func start(t testing.TB, opts *wsproto.Options) *harness {
 	t.Helper()
 	f := &feed{subs: map[chan any]bool{}}
 	if opts == nil {
