@@ -10,6 +10,9 @@ import (
 
 	"github.com/gqlchat/gqlchat/chat"
 	"github.com/graphql-go/graphql"
+	"github.com/graphql-go/graphql/gqlerrors"
+	"github.com/graphql-go/graphql/language/ast"
+	"github.com/graphql-go/graphql/language/location"
 )
 
 // The extensions.code values a client can see.
@@ -88,5 +91,33 @@ func guard(log *slog.Logger, field string, fn graphql.FieldResolveFn) graphql.Fi
 			return nil, clientError(log, field, err)
 		}
 		return v, nil
+	}
+}
+
+// fieldError is a client error at a field: its message and extensions, with
+// the field's path and location, which graphql-go adds to the errors of
+// field resolvers but not to those of a subscription's Subscribe.
+func fieldError(e *Error, field *ast.Field, path []any) gqlerrors.FormattedError {
+	fe := gqlerrors.FormattedError{Message: e.Message, Path: path, Extensions: e.Extensions()}
+	if field != nil && field.Loc != nil && field.Loc.Source != nil {
+		fe.Locations = []location.SourceLocation{location.GetLocation(field.Loc.Source, field.Loc.Start)}
+	}
+	return fe
+}
+
+// guardSubscribe is guard for a Subscribe resolver: its errors are located.
+func guardSubscribe(log *slog.Logger, field string, fn graphql.FieldResolveFn) graphql.FieldResolveFn {
+	g := guard(log, field, fn)
+	return func(p graphql.ResolveParams) (any, error) {
+		v, err := g(p)
+		var e *Error
+		if errors.As(err, &e) {
+			var node *ast.Field
+			if len(p.Info.FieldASTs) > 0 {
+				node = p.Info.FieldASTs[0]
+			}
+			return nil, fieldError(e, node, p.Info.Path.AsArray())
+		}
+		return v, err
 	}
 }

@@ -6,8 +6,8 @@ import (
 )
 
 // root builds the Query, Mutation and Subscription objects over svc. Every
-// resolver runs inside guard.
-func root(svc *chat.Service, g func(string, graphql.FieldResolveFn) graphql.FieldResolveFn) graphql.SchemaConfig {
+// resolver runs inside g, every Subscribe inside gs.
+func root(svc *chat.Service, g, gs func(string, graphql.FieldResolveFn) graphql.FieldResolveFn) graphql.SchemaConfig {
 	const room = chat.DefaultRoom
 	nonNullString := graphql.NewNonNull(graphql.String)
 	userArg := graphql.FieldConfigArgument{
@@ -70,7 +70,7 @@ func root(svc *chat.Service, g func(string, graphql.FieldResolveFn) graphql.Fiel
 			Description: "Every message posted after the subscription started.",
 			Args:        userArg,
 			Resolve:     g("event", event),
-			Subscribe: g("messagePosted", func(p graphql.ResolveParams) (any, error) {
+			Subscribe: gs("messagePosted", func(p graphql.ResolveParams) (any, error) {
 				if _, err := svc.Join(p.Context, room, p.Args["user"].(string)); err != nil {
 					return nil, err
 				}
@@ -82,7 +82,7 @@ func root(svc *chat.Service, g func(string, graphql.FieldResolveFn) graphql.Fiel
 			Description: "Every name that joins for the first time after the subscription started.",
 			Args:        userArg,
 			Resolve:     g("event", event),
-			Subscribe: g("userJoined", func(p graphql.ResolveParams) (any, error) {
+			Subscribe: gs("userJoined", func(p graphql.ResolveParams) (any, error) {
 				if _, err := svc.Join(p.Context, room, p.Args["user"].(string)); err != nil {
 					return nil, err
 				}

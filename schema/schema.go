@@ -61,8 +61,11 @@ func New(svc *chat.Service, opts *Options) (*Schema, error) {
 	g := func(field string, fn graphql.FieldResolveFn) graphql.FieldResolveFn {
 		return guard(o.Logger, field, fn)
 	}
+	gs := func(field string, fn graphql.FieldResolveFn) graphql.FieldResolveFn {
+		return guardSubscribe(o.Logger, field, fn)
+	}
 	var err error
-	if s.Schema, err = graphql.NewSchema(root(svc, g)); err != nil {
+	if s.Schema, err = graphql.NewSchema(root(svc, g, gs)); err != nil {
 		return nil, fmt.Errorf("failed to build schema: %w", err)
 	}
 	return s, nil

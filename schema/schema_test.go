@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"path/filepath"
 	"slices"
@@ -14,6 +15,7 @@ import (
 	"github.com/gqlchat/gqlchat/chat"
 	"github.com/gqlchat/gqlchat/chat/bolt"
 	"github.com/graphql-go/graphql"
+	"github.com/graphql-go/graphql/gqlerrors"
 )
 
 func newSchema(t testing.TB) (*Schema, *chat.Service, *bytes.Buffer) {
@@ -84,9 +86,10 @@ func TestShareKeys(t *testing.T) {
 		t.Errorf("users = %q: Start did not join zed", users)
 	}
 	op = prepare(t, s, sub, map[string]any{"user": strings.Repeat("x", 40)})
-	var e *Error
-	if err := op.Start(context.Background()); !errors.As(err, &e) || e.Code != CodeBadUserInput {
-		t.Errorf("Start with a 40-character name: %v, want BAD_USER_INPUT", err)
+	var e gqlerrors.FormattedError
+	err := op.Start(context.Background())
+	if !errors.As(err, &e) || e.Extensions["code"] != CodeBadUserInput || fmt.Sprint(e.Path) != "[messagePosted]" || len(e.Locations) != 1 {
+		t.Errorf("Start with a 40-character name: %#v, want BAD_USER_INPUT at messagePosted with its location", err)
 	}
 }
 

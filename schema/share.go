@@ -77,9 +77,13 @@ func (s *Schema) share(op *Operation) {
 		return
 	}
 	op.Share = printer.Print(&doc).(string) + "\x00" + op.OperationName + "\x00" + string(vars)
+	responseName := root.Name.Value
+	if root.Alias != nil {
+		responseName = root.Alias.Value
+	}
 	op.Start = func(ctx context.Context) error {
 		if _, err := s.svc.Join(ctx, chat.DefaultRoom, name); err != nil {
-			return clientError(s.log, root.Name.Value, err)
+			return fieldError(clientError(s.log, root.Name.Value, err), root, []any{responseName})
 		}
 		return nil
 	}

@@ -184,11 +184,42 @@ func jsonString(s string) []byte {
 
 // encodeResult encodes an execution result once; the bytes may be shared by
 // every connection that receives it.
-func encodeResult(res *graphql.Result) []byte {
+func encodeResult(res *graphql.Result) []byte { return MarshalResult(res, true) }
+
+// MarshalResult is the wire form of a result as this package sends it, for
+// other transports to answer the same way: errors carry locations and path
+// only when they have them (graphql-go would send "locations":[]), and data
+// is left out when withData is false, for a request that never ran.
+func MarshalResult(res *graphql.Result, withData bool) []byte {
+	type wireError struct {
+		Message    string         `json:"message"`
+		Locations  any            `json:"locations,omitempty"`
+		Path       []any          `json:"path,omitempty"`
+		Extensions map[string]any `json:"extensions,omitempty"`
+	}
+	var out struct {
+		Data       any            `json:"data"`
+		Errors     []wireError    `json:"errors,omitempty"`
+		Extensions map[string]any `json:"extensions,omitempty"`
+	}
+	out.Data, out.Extensions = res.Data, res.Extensions
+	for _, e := range res.Errors {
+		w := wireError{Message: e.Message, Path: e.Path, Extensions: e.Extensions}
+		if len(e.Locations) > 0 {
+			w.Locations = e.Locations
+		}
+		out.Errors = append(out.Errors, w)
+	}
+	var v any = out
+	if !withData {
+		v = struct {
+			Errors []wireError `json:"errors"`
+		}{out.Errors}
+	}
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
 	enc.SetEscapeHTML(false)
-	if err := enc.Encode(res); err != nil {
+	if err := enc.Encode(v); err != nil {
 		return []byte(`{"errors":[{"message":"failed to encode the result","extensions":{"code":"INTERNAL_SERVER_ERROR"}}]}`)
 	}
 	return bytes.TrimRight(buf.Bytes(), "\n")
@@ -197,13 +228,13 @@ func encodeResult(res *graphql.Result) []byte {
 // encodeErrors encodes errors as the payload of an error message: a list in
 // graphql-transport-ws, a single error in the legacy protocol.
 func encodeErrors(errs []gqlerrors.FormattedError, legacy bool) []byte {
-	var v any = errs
+	b := MarshalResult(&graphql.Result{Errors: errs}, false)
+	list := b[len(`{"errors":`) : len(b)-1]
 	if legacy {
-		v = errs[0]
+		var first []json.RawMessage
+		if json.Unmarshal(list, &first) == nil && len(first) > 0 {
+			return first[0]
+		}
 	}
-	b, err := json.Marshal(v)
-	if err != nil {
-		return []byte(`[{"message":"failed to encode the errors"}]`)
-	}
-	return b
+	return list
 }

@@ -2,6 +2,7 @@ package wsproto
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync/atomic"
 
@@ -95,7 +96,7 @@ func (c *conn) run(ctx context.Context, op *operation, req *Request) {
 	if p.Type == ast.OperationTypeSubscription && p.Share != "" {
 		if p.Start != nil {
 			if err := p.Start(ctx); err != nil {
-				c.sendOp(op, frame{head: op.head, body: encodeResult(&graphql.Result{Errors: gqlerrors.FormatErrors(err)})})
+				c.sendOp(op, frame{head: op.head, body: encodeResult(&graphql.Result{Errors: []gqlerrors.FormattedError{formatError(err)}})})
 				c.sendOp(op, frame{body: completeFrame(op.id)})
 				c.finish(op)
 				return
@@ -151,4 +152,20 @@ func (c *conn) sendErrors(id string, errs []gqlerrors.FormattedError) {
 // jsonMessage is the payload {"message": msg}.
 func jsonMessage(msg string) []byte {
 	return append(append([]byte(`{"message":`), jsonString(msg)...), '}')
+}
+
+// formatError keeps what err says of itself: a gqlerrors.FormattedError as
+// it is, and the extensions of a gqlerrors.ExtendedError, which
+// gqlerrors.FormatError drops for an error that is not located.
+func formatError(err error) gqlerrors.FormattedError {
+	var fe gqlerrors.FormattedError
+	if errors.As(err, &fe) {
+		return fe
+	}
+	fe = gqlerrors.FormatError(err)
+	var ext gqlerrors.ExtendedError
+	if errors.As(err, &ext) {
+		fe.Extensions = ext.Extensions()
+	}
+	return fe
 }

@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"log/slog"
 	"mime"
 	"net/http"
 	"strconv"
@@ -13,6 +12,7 @@ import (
 	"time"
 
 	"github.com/gqlchat/gqlchat/schema"
+	"github.com/gqlchat/gqlchat/wsproto"
 	"github.com/graphql-go/graphql"
 	"github.com/graphql-go/graphql/gqlerrors"
 	"github.com/graphql-go/graphql/language/ast"
@@ -32,7 +32,6 @@ type graphqlHTTP struct {
 	schema  *schema.Schema
 	maxBody int64
 	timeout time.Duration
-	log     *slog.Logger
 }
 
 func (h *graphqlHTTP) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -66,7 +65,7 @@ func (h *graphqlHTTP) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if media == mediaGraphQLResponse {
 			status = http.StatusBadRequest
 		}
-		h.write(w, status, media, &graphql.Result{Errors: errs})
+		h.write(w, status, media, &graphql.Result{Errors: errs}, false)
 		return
 	}
 	switch op.Type() {
@@ -82,7 +81,7 @@ func (h *graphqlHTTP) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), h.timeout)
 	defer cancel()
-	h.write(w, http.StatusOK, media, h.schema.Execute(ctx, op))
+	h.write(w, http.StatusOK, media, h.schema.Execute(ctx, op), true)
 }
 
 // readPost reads a JSON body within the size limit. It returns a status and
@@ -209,18 +208,15 @@ func (h *graphqlHTTP) refuse(w http.ResponseWriter, status int, media, msg strin
 	if status == http.StatusMethodNotAllowed || status == http.StatusNotAcceptable || status == http.StatusUnsupportedMediaType {
 		e.Extensions = nil
 	}
-	h.write(w, status, media, &graphql.Result{Errors: []gqlerrors.FormattedError{e}})
+	h.write(w, status, media, &graphql.Result{Errors: []gqlerrors.FormattedError{e}}, false)
 }
 
-func (h *graphqlHTTP) write(w http.ResponseWriter, status int, media string, res *graphql.Result) {
-	body, err := json.Marshal(res)
-	if err != nil {
-		h.log.Error("failed to encode a result", "err", err)
-		status, body = http.StatusInternalServerError, []byte(`{"errors":[{"message":"internal server error"}]}`)
-	}
+// write answers with res; withData is false for a request that never ran,
+// whose answer has no data entry.
+func (h *graphqlHTTP) write(w http.ResponseWriter, status int, media string, res *graphql.Result, withData bool) {
 	w.Header().Set("Content-Type", media+"; charset=utf-8")
 	w.Header().Set("X-Content-Type-Options", "nosniff")
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(status)
-	w.Write(body)
+	w.Write(wsproto.MarshalResult(res, withData))
 }

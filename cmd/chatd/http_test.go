@@ -75,6 +75,11 @@ func TestHTTPStatuses(t *testing.T) {
 			if !json.Valid(body) {
 				t.Errorf("body is not JSON: %s", body)
 			}
+			// A request that never ran has no data entry, and no error
+			// has an empty locations list.
+			if status != 200 && strings.Contains(string(body), `"data"`) || strings.Contains(string(body), `"locations":[]`) {
+				t.Errorf("body %s has a data entry or empty locations", body)
+			}
 		})
 	}
 

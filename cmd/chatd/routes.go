@@ -14,13 +14,14 @@ import (
 	"github.com/gqlchat/gqlchat/schema"
 	"github.com/gqlchat/gqlchat/web"
 	"github.com/gqlchat/gqlchat/wsproto"
+	"github.com/graphql-go/graphql"
 	"github.com/graphql-go/graphql/gqlerrors"
 	"github.com/graphql-go/handler"
 )
 
 // routes is every route of the one port.
 func (m *Main) routes() http.Handler {
-	api := &graphqlHTTP{schema: m.schema, maxBody: m.Config.MaxBody, timeout: 10 * time.Second, log: m.Logger}
+	api := &graphqlHTTP{schema: m.schema, maxBody: m.Config.MaxBody, timeout: 10 * time.Second}
 	graphiql := handler.New(&handler.Config{Schema: &m.schema.Schema, GraphiQL: true})
 
 	mux := http.NewServeMux()
@@ -77,9 +78,9 @@ func (m *Main) checkOrigin(next http.Handler) http.Handler {
 			m.Logger.Info("origin refused", "origin", origin, "path", r.URL.Path, "remote", r.RemoteAddr)
 			w.Header().Set("Content-Type", "application/json")
 			w.WriteHeader(http.StatusForbidden)
-			json.NewEncoder(w).Encode(map[string][]gqlerrors.FormattedError{
-				"errors": {gqlerrors.NewFormattedError("origin " + origin + " is not allowed; start chatd with -origins to allow it")},
-			})
+			w.Write(wsproto.MarshalResult(&graphql.Result{Errors: []gqlerrors.FormattedError{
+				{Message: "origin " + origin + " is not allowed; start chatd with -origins to allow it"},
+			}}, false))
 			return
 		}
 		h := w.Header()

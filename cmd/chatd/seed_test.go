@@ -62,6 +62,8 @@ func TestSeedOperations(t *testing.T) {
 
 		// complete stops the stream: nothing more arrives for it.
 		ws.Send(wstest.Msg{"id": "msgs", "type": "complete"})
+		ws.Send(wstest.Msg{"type": "ping"}) // the reader takes frames in order: once pong comes, complete is done
+		ws.Expect("pong", "")
 		mustGQL(t, m, postMutation, map[string]any{"user": "bob", "text": "after complete"})
 		ws.Send(wstest.Msg{"type": "ping"})
 		if got := ws.Next(); got["type"] != "pong" {
@@ -161,6 +163,17 @@ func TestInputRules(t *testing.T) {
 	if msgs := mustGQL(t, m, `{ messages { id } }`, nil)["messages"].([]any); len(msgs) != 0 {
 		t.Errorf("%d messages stored by refused posts", len(msgs))
 	}
+	t.Run("bad name on a subscription", func(t *testing.T) {
+		ws := wstest.Dial(t, m.URL()+"/graphql", "graphql-transport-ws")
+		ws.Init()
+		ws.Subscribe("1", messagesSub, wstest.Msg{"user": " "})
+		errs, _ := ws.Expect("next", "1")["payload"].(map[string]any)["errors"].([]any)
+		e, _ := errs[0].(map[string]any)
+		if code := fmt.Sprint(e["extensions"].(map[string]any)["code"]); code != "BAD_USER_INPUT" || fmt.Sprint(e["path"]) != "[messagePosted]" || e["locations"] == nil {
+			t.Errorf("error = %v, want BAD_USER_INPUT at messagePosted with its location", e)
+		}
+		ws.Expect("complete", "1")
+	})
 	// Introspection, as GraphiQL sends it, fits the depth limit.
 	mustGQL(t, m, introspectionQuery, nil)
 }
