@@ -34,9 +34,10 @@ const (
 	stateAcked
 )
 
-// conn is one WebSocket connection. Its handler goroutine reads; a writer
-// goroutine runs only while frames are queued (write.go); each operation
-// runs in a goroutine of its own (operation.go).
+// conn is one WebSocket connection. One goroutine reads; a writer goroutine
+// runs only while frames are queued (write.go); a shared subscription lives
+// in its group (group.go) and anything else runs in a goroutine of its own
+// (operation.go).
 type conn struct {
 	srv    *Server
 	ws     *websocket.Conn
@@ -63,8 +64,7 @@ type conn struct {
 	// The operations, guarded by omu (held only for map access).
 	omu   sync.Mutex
 	ops   map[string]*operation
-	ended bool // no more operations start
-	total int  // operations started, for the log
+	total int // operations started, for the log
 
 	closeOnce sync.Once
 	closedBy  atomic.Value // string: why the server closed it, for the log
@@ -281,7 +281,6 @@ func (c *conn) end() {
 	}
 	c.cancel()
 	c.omu.Lock()
-	c.ended = true
 	total := c.total
 	for id := range c.ops { // shared subscriptions have no goroutine to do this
 		delete(c.ops, id)

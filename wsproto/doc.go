@@ -18,13 +18,26 @@
 //
 // # Connections
 //
-// Each connection has one reader goroutine (the HTTP handler's) and a writer
-// goroutine that exists only while frames are queued: an idle connection
-// costs one goroutine. Frames wait in a bounded queue; a connection whose
-// queue overflows, or whose write takes longer than the write timeout, is
-// closed and no other connection notices. A single keep-alive schedule for
-// the whole server sends WebSocket pings (and legacy ka messages); a peer
-// that does not answer a ping within the keep-alive interval is dropped.
+// Each connection has one reader goroutine and a writer goroutine that
+// exists only while frames are queued. Its buffers are small (512 bytes in,
+// 2 KiB out) and net/http's request state is let go after the upgrade, so
+// an idle connection costs one goroutine and a few KiB. Frames wait in a
+// bounded queue; a connection whose queue overflows, or whose write takes
+// longer than the write timeout, is closed and no other connection notices.
+// A single keep-alive schedule for the whole server sends WebSocket pings
+// (and legacy ka messages); a peer that does not answer a ping within the
+// keep-alive interval is dropped.
+//
+// # Shared subscriptions
+//
+// When Options.Prepare marks subscriptions as sharing (Operation.Share),
+// they run as one graphql.ExecuteSubscription: each event is executed and
+// encoded once, and the same bytes are queued to every subscriber, which
+// costs no goroutine of its own. Operation.Start does what subscribing does
+// for each subscriber. The reader prepares a subscription and joins it to
+// its group before it reads the connection's next frame, so a pong answered
+// after a subscribe means that subscription is live (for a new group, as
+// soon as its resolver has subscribed).
 //
 // # Close codes
 //

@@ -3,6 +3,7 @@ package wsproto_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync/atomic"
 	"testing"
 
@@ -153,4 +154,25 @@ func (o *clientOp) complete(t *testing.T) {
 		typ = "stop"
 	}
 	o.c.Send(msg{"id": "s", "type": typ})
+}
+
+// TestJoinedBeforeTheNextFrame: a subscriber that joins a running group is
+// live once the server has read its next frame, so a pong is a promise that
+// the next event reaches it.
+func TestJoinedBeforeTheNextFrame(t *testing.T) {
+	var starts atomic.Int64
+	h := startSharing(t, &starts)
+	first := h.ready(t, gtws)
+	first.Subscribe("s", `subscription { events }`, nil)
+	h.waitSubscriptions(t, 1)
+	for i := range 20 {
+		c := h.ready(t, gtws)
+		c.Subscribe("s", `subscription { events }`, nil)
+		c.Send(msg{"type": "ping"})
+		c.Expect("pong", "")
+		h.feed.publish(i)
+		if got := c.Expect("next", "s")["payload"].(msg)["data"].(msg)["events"]; got != fmt.Sprint(i) {
+			t.Fatalf("subscriber %d got %v", i, got)
+		}
+	}
 }

@@ -19,16 +19,14 @@ type operation struct {
 	stopped atomic.Bool // the client completed it: send nothing more
 }
 
-// subscribe registers the operation of a subscribe or start message and
-// runs it in a goroutine of its own. The reader registers it, so that a
-// duplicate ID is caught in order.
+// subscribe starts the operation of a subscribe or start message. The
+// reader registers and prepares it, so that a duplicate ID is caught in
+// order, and a shared subscription is live (joined to its group) before the
+// next frame of the connection is read; everything else executes in a
+// goroutine of its own.
 func (c *conn) subscribe(m *message) bool {
 	req, _ := decodeRequest(m.Payload) // decode checked it
 	c.omu.Lock()
-	if c.ended {
-		c.omu.Unlock()
-		return false
-	}
 	if _, dup := c.ops[m.ID]; dup {
 		c.omu.Unlock()
 		c.close(CodeDuplicateID, truncate(fmt.Sprintf("Subscriber for %s already exists", m.ID), maxCloseReason))
@@ -48,9 +46,27 @@ func (c *conn) subscribe(m *message) bool {
 	c.ops[m.ID] = op
 	c.total++
 	c.srv.stats.operations.Add(1)
-	c.wg.Add(1)
 	c.omu.Unlock()
-	go c.run(ctx, op, req)
+
+	p, errs := c.srv.opts.Prepare(ctx, req)
+	switch {
+	case len(errs) > 0:
+		c.sendOpErrors(op, errs)
+		c.finish(op)
+	case p.Type == ast.OperationTypeSubscription && p.Share != "":
+		if p.Start != nil {
+			if err := p.Start(ctx); err != nil {
+				c.sendOp(op, frame{head: op.head, body: encodeResult(&graphql.Result{Errors: []gqlerrors.FormattedError{formatError(err)}})})
+				c.sendOp(op, frame{body: completeFrame(op.id)})
+				c.finish(op)
+				return true
+			}
+		}
+		c.srv.join(ctx, c, op, p) // the member lives on in its group
+	default:
+		c.wg.Add(1) // end, which waits for it, runs on this same goroutine
+		go c.execute(ctx, op, p)
+	}
 	return true
 }
 
@@ -83,29 +99,11 @@ func (c *conn) finish(op *operation) {
 	op.cancel()
 }
 
-// run prepares and executes one operation. A shared subscription joins its
-// group and lives on there; anything else runs here to its end.
-func (c *conn) run(ctx context.Context, op *operation, req *Request) {
+// execute runs an operation that does not share its execution: a query, a
+// mutation, or a subscription of its own. It sends complete when the
+// operation ends by itself.
+func (c *conn) execute(ctx context.Context, op *operation, p *Operation) {
 	defer c.wg.Done()
-	p, errs := c.srv.opts.Prepare(ctx, req)
-	if len(errs) > 0 {
-		c.sendOpErrors(op, errs)
-		c.finish(op)
-		return
-	}
-	if p.Type == ast.OperationTypeSubscription && p.Share != "" {
-		if p.Start != nil {
-			if err := p.Start(ctx); err != nil {
-				c.sendOp(op, frame{head: op.head, body: encodeResult(&graphql.Result{Errors: []gqlerrors.FormattedError{formatError(err)}})})
-				c.sendOp(op, frame{body: completeFrame(op.id)})
-				c.finish(op)
-				return
-			}
-		}
-		c.srv.join(ctx, c, op, p)
-		return
-	}
-
 	params := graphql.ExecuteParams{Schema: c.srv.schema, AST: p.Doc, OperationName: p.Name, Args: p.Variables, Context: ctx}
 	if p.Type == ast.OperationTypeSubscription {
 		c.srv.stats.subscriptions.Add(1)

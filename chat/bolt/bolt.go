@@ -31,10 +31,11 @@ type Store struct {
 	history int
 	watch   func(chat.Event)
 
-	writes chan *write // unbuffered: a write is either taken or refused
-	quit   chan struct{}
-	done   chan struct{}
-	close  sync.Once
+	writes    chan *write // unbuffered: a write is either taken or refused
+	lastStamp time.Time   // the last createdAt given; only the committer uses it
+	quit      chan struct{}
+	done      chan struct{}
+	close     sync.Once
 }
 
 var _ chat.Store = (*Store)(nil)

@@ -22,7 +22,6 @@ type write struct {
 // Post stores msg and joins its author when the name is new.
 func (s *Store) Post(ctx context.Context, msg *chat.Message) (bool, error) {
 	msg.ID = ksuid.New().String()
-	msg.CreatedAt = time.Now().UTC().Truncate(time.Millisecond)
 	return s.do(ctx, &write{room: msg.Room, name: msg.User, msg: msg})
 }
 
@@ -108,6 +107,12 @@ func (s *Store) apply(tx *bbolt.Tx, w *write, events []chat.Event) ([]chat.Event
 		events = append(events, chat.Event{Room: w.room, Joined: w.name})
 	}
 	if w.msg != nil {
+		// Stamped here, in commit order, so that createdAt never goes
+		// backwards along the history.
+		if now := time.Now().UTC().Truncate(time.Millisecond); now.After(s.lastStamp) {
+			s.lastStamp = now
+		}
+		w.msg.CreatedAt = s.lastStamp
 		if err := r.add(w.msg, s.history); err != nil {
 			return events, err
 		}
