@@ -26,6 +26,8 @@ const CATCH_UP_PAGE_SIZE = 100; // messages per page when filling a gap
 const CATCH_UP_MAX_PAGES = 10; // beyond this, start over from the newest
 const NEAR_BOTTOM_PX = 80; // "at the bottom" tolerance for auto-scroll
 const NEAR_TOP_PX = 48; // scrolling this close to the top loads older ones
+const SETTLE_MS = 1500; // catch up again this long after (re)subscribing
+const SPREAD_MS = 1000; // the most a catch-up set off by a live event waits
 
 const HTTP_URL = new URL("graphql", location.href).href;
 const WS_URL = webSocketURL("graphql", location.href);
@@ -149,11 +151,15 @@ class MessageLog {
     return this.order.length ? this.order[this.order.length - 1].msg : null;
   }
 
-  /** Adds a message unless already there; returns "end", "middle" or null. */
-  add(msg) {
+  /**
+   * Adds a message unless already there; returns "end", "middle" or null.
+   * A message of the same millisecond as others goes after them, or before
+   * them when `older` (it comes from a page of older history).
+   */
+  add(msg, older = false) {
     if (this.byId.has(msg.id)) return null;
     const entry = { msg, node: this.render(msg) };
-    const i = insertionIndex(this.order, entry, (a, b) => compareMessages(a.msg, b.msg));
+    const i = insertionIndex(this.order, entry, (a, b) => compareMessages(a.msg, b.msg), older);
     const next = this.order[i];
     this.container.insertBefore(entry.node, next ? next.node : null);
     this.order.splice(i, 0, entry);
@@ -245,6 +251,10 @@ class ChatSession {
     this.syncing = false;
     this.syncAgain = false;
     this.syncRetry = null;
+    this.settleTimer = null;
+    this.soonTimer = null;
+    this.freshMessages = false; // no live message yet on this subscription
+    this.freshUsers = false;
     this.countdown = null;
     this.resubscribeTimers = new Set();
     this.subscriptionFailures = 0; // in a row, for the retry backoff
@@ -264,6 +274,8 @@ class ChatSession {
     this.ended = true;
     this.client.stop();
     clearTimeout(this.syncRetry);
+    clearTimeout(this.settleTimer);
+    clearTimeout(this.soonTimer);
     clearInterval(this.countdown);
     for (const t of this.resubscribeTimers) clearTimeout(t);
     this.log.clear();
@@ -279,9 +291,21 @@ class ChatSession {
           this.subscriptionFailures = 0;
           const msg = normalizeMessage(payload && payload.data && payload.data.messagePosted);
           if (msg) this.addMessages([msg]);
+          if (this.freshMessages) {
+            this.freshMessages = false;
+            this.syncSoon(); // see settle()
+          }
         },
-        error: (errors) => this.onSubscriptionEnded(errors, () => this.subscribeMessages()),
-        complete: () => this.onSubscriptionEnded(null, () => this.subscribeMessages()),
+        error: (errors) =>
+          this.onSubscriptionEnded(errors, () => {
+            this.freshMessages = true;
+            this.subscribeMessages();
+          }),
+        complete: () =>
+          this.onSubscriptionEnded(null, () => {
+            this.freshMessages = true;
+            this.subscribeMessages();
+          }),
       },
     );
   }
@@ -294,9 +318,21 @@ class ChatSession {
           this.subscriptionFailures = 0;
           const name = payload && payload.data && payload.data.userJoined;
           if (typeof name === "string") this.addUsers([name]);
+          if (this.freshUsers) {
+            this.freshUsers = false;
+            this.syncSoon(); // see settle()
+          }
         },
-        error: (errors) => this.onSubscriptionEnded(errors, () => this.subscribeUsers()),
-        complete: () => this.onSubscriptionEnded(null, () => this.subscribeUsers()),
+        error: (errors) =>
+          this.onSubscriptionEnded(errors, () => {
+            this.freshUsers = true;
+            this.subscribeUsers();
+          }),
+        complete: () =>
+          this.onSubscriptionEnded(null, () => {
+            this.freshUsers = true;
+            this.subscribeUsers();
+          }),
       },
     );
   }
@@ -325,6 +361,7 @@ class ChatSession {
       if (this.ended) return;
       resubscribe();
       this.sync();
+      this.settle();
     }, delay);
     this.resubscribeTimers.add(timer);
   }
@@ -347,7 +384,9 @@ class ChatSession {
         showStatus("online", "Online");
         // Each new connection may have missed messages: catch up once the
         // server has read our subscriptions.
+        this.freshMessages = this.freshUsers = true;
         this.sync();
+        this.settle();
         break;
       case "waiting": {
         this.setOnline(false);
@@ -382,6 +421,37 @@ class ChatSession {
   }
 
   // -- catching up --
+
+  /**
+   * The barrier in sync() tells that the server has read our subscribe
+   * frames, not that the subscriptions are live: the server starts them
+   * concurrently (each first joins the name in the store), so one can go
+   * live only after the catch-up query has run, and a message or a name
+   * that came in between would be missing until the next reload. Hence two
+   * more catch-ups per (re)subscription: at its first live event (anything
+   * before that event is then in the answer; see the sinks above), and a
+   * moment after subscribing, for a room where nothing happens.
+   */
+  settle() {
+    clearTimeout(this.settleTimer);
+    this.settleTimer = setTimeout(() => {
+      this.settleTimer = null;
+      if (this.online && !this.ended) this.sync();
+    }, SETTLE_MS);
+  }
+
+  /**
+   * sync() after a random delay: every page hears a live event at the same
+   * moment (the first message after a server restart, say), and they should
+   * not all query the server at once.
+   */
+  syncSoon() {
+    if (this.soonTimer) return;
+    this.soonTimer = setTimeout(() => {
+      this.soonTimer = null;
+      if (this.online && !this.ended) this.sync();
+    }, Math.random() * SPREAD_MS);
+  }
 
   /**
    * Brings the log up to date after (re)connecting. Runs one at a time; a
@@ -423,7 +493,7 @@ class ChatSession {
     if (this.ended) return;
     const page = messagesOf(data.messages);
     this.addUsers(data.users);
-    this.addMessages(page);
+    this.addMessages(oldestFirst(page));
     this.historyLoaded = true;
     this.setHasOlder(page.length >= PAGE_SIZE);
     scrollToBottom();
@@ -453,7 +523,7 @@ class ChatSession {
       collected.push(...page);
       const reachedKnown = newest && page.some((m) => this.log.has(m.id) || m.time < newest.time);
       if (!newest || reachedKnown || page.length < CATCH_UP_PAGE_SIZE) {
-        this.addMessages(collected);
+        this.addMessages(oldestFirst(collected));
         // With nothing known before, "older" exists if the page was full.
         if (!newest) this.setHasOlder(this.hasOlder || page.length >= CATCH_UP_PAGE_SIZE);
         return;
@@ -463,7 +533,7 @@ class ChatSession {
     // More than CATCH_UP_MAX_PAGES pages missed: the old log would have a
     // hole, so show the newest messages; the rest is one "Load older" away.
     this.log.clear();
-    this.addMessages(collected);
+    this.addMessages(oldestFirst(collected));
     this.setHasOlder(true);
     scrollToBottom();
   }
@@ -504,7 +574,9 @@ class ChatSession {
       const data = await graphql(Q.messages, { limit: PAGE_SIZE, before: oldest.id });
       if (this.ended) return;
       const page = messagesOf(data.messages);
-      this.addMessages(page, { keepBottom: false });
+      // Newest first, each before any of the same millisecond: the page
+      // lies before everything shown.
+      this.addMessages(page, { keepBottom: false, older: true });
       this.setHasOlder(page.length >= PAGE_SIZE);
       setNote("");
     } catch (err) {
@@ -518,14 +590,19 @@ class ChatSession {
 
   // -- adding things --
 
-  addMessages(messages, { keepBottom = true, forceBottom = false } = {}) {
+  /**
+   * Adds messages in the order given: ties of the same millisecond are
+   * placed after those shown (before them with `older`), so give newer
+   * messages oldest first and older history newest first.
+   */
+  addMessages(messages, { keepBottom = true, forceBottom = false, older = false } = {}) {
     if (messages.length === 0) return;
     const { result: addedAtEnd, stuck } = withStableScroll(
       this.log,
       () => {
         let atEnd = false;
         for (const msg of messages) {
-          if (this.log.add(msg) === "end") atEnd = true;
+          if (this.log.add(msg, older) === "end") atEnd = true;
         }
         this.updateEdges();
         return atEnd;
@@ -549,7 +626,9 @@ class ChatSession {
     const items = sortedNames(this.users).map((name) => {
       const li = el("li", "user");
       if (name === this.name) li.classList.add("is-me");
-      li.append(avatar(name), el("span", "user-name", name));
+      const label = el("span", "user-name", name);
+      label.title = name; // in full, where the list cuts it short
+      li.append(avatar(name), label);
       return li;
     });
     ui.users.replaceChildren(...items);
@@ -578,8 +657,14 @@ class ChatSession {
   }
 }
 
+/** The valid messages of a server answer, which is newest first. */
 function messagesOf(list) {
   return Array.isArray(list) ? list.map(normalizeMessage).filter(Boolean) : [];
+}
+
+/** A newest-first list of messages, oldest first. */
+function oldestFirst(list) {
+  return list.slice().reverse();
 }
 
 function showStatus(state, text) {
@@ -618,6 +703,7 @@ function enterChat(name) {
   ui.joinView.hidden = true;
   ui.chatView.hidden = false;
   ui.meName.textContent = name;
+  ui.meName.title = name;
   document.title = `gqlchat — ${name}`;
   setError(ui.sendError, ui.messageInput, "");
   setNote("");
@@ -663,8 +749,10 @@ ui.changeName.addEventListener("click", () => leaveChat(""));
 ui.composer.addEventListener("submit", async (event) => {
   event.preventDefault();
   if (!session || session.sending) return;
-  const text = ui.messageInput.value.trim();
-  if (text === "") {
+  // Sent as typed (indentation and all): the server stores text byte for
+  // byte, and refuses only text that is blank.
+  const text = ui.messageInput.value;
+  if (text.trim() === "") {
     // Refused here: the server would only say the same after a round trip.
     setError(ui.sendError, ui.messageInput, "Type a message first.");
     ui.messageInput.focus();

@@ -125,23 +125,30 @@ export function normalizeMessage(m) {
   return { id, user, createdAt, text, time: Number.isNaN(time) ? Number.MAX_SAFE_INTEGER : time };
 }
 
-/** Chronological order; the id breaks ties so the order is stable everywhere. */
+/**
+ * Chronological order, by createdAt only. Messages of the same millisecond
+ * are not ordered by id: ids (KSUIDs) are random within a second, so that
+ * would contradict the server's order. Ties keep the order in which they are
+ * added instead, which is the server's when messages are added oldest first
+ * (see insertionIndex).
+ */
 export function compareMessages(a, b) {
-  if (a.time !== b.time) return a.time - b.time;
-  return a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
+  return a.time - b.time;
 }
 
 /**
- * Index at which `item` goes into the sorted array `list` (after equal
- * items). Binary search: almost every insert is at the end, but catch-up and
- * history pages land in the middle or at the front.
+ * Index at which `item` goes into the sorted array `list`: after equal
+ * items, or before them with `beforeEqual` (for items known to be older,
+ * such as a page of older history). Binary search: almost every insert is at
+ * the end, but catch-up and history pages land in the middle or at the front.
  */
-export function insertionIndex(list, item, compare) {
+export function insertionIndex(list, item, compare, beforeEqual = false) {
   let lo = 0;
   let hi = list.length;
   while (lo < hi) {
     const mid = (lo + hi) >>> 1;
-    if (compare(list[mid], item) <= 0) lo = mid + 1;
+    const c = compare(list[mid], item);
+    if (c < 0 || (c === 0 && !beforeEqual)) lo = mid + 1;
     else hi = mid;
   }
   return lo;
