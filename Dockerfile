@@ -10,7 +10,9 @@ RUN CGO_ENABLED=0 go build -trimpath -ldflags="-s -w" -o /out/chatd ./cmd/chatd 
 FROM gcr.io/distroless/static-debian12:nonroot
 COPY --from=build /out/chatd /chatd
 COPY --from=build --chown=nonroot:nonroot /out/data /data
-ENV CHAT_ADDR=:8080 CHAT_DATA=/data/chat.db
+# New goroutines start at the smallest stack rather than the running
+# average, which a burst of connections inflates for every idle reader.
+ENV CHAT_ADDR=:8080 CHAT_DATA=/data/chat.db GODEBUG=adaptivestackstart=0
 VOLUME /data
 EXPOSE 8080
 USER nonroot:nonroot

@@ -10,11 +10,12 @@ import (
 
 // The buffers a connection keeps for its life. net/http hands a hijacked
 // connection 4 KiB each way; clients send small frames (larger ones are read
-// straight into place), and 2 KiB holds most chat frames, so that a write is
-// one syscall. Together they are most of an idle connection's memory.
+// straight into place), and 1 KiB holds most chat frames (a 100-character
+// message is about 250 bytes), so that a write is one syscall. Together they
+// were most of an idle connection's memory.
 const (
 	readBufferSize  = 512
-	writeBufferSize = 2048
+	writeBufferSize = 1024
 )
 
 // smallBuffers is an http.ResponseWriter whose Hijack returns smaller

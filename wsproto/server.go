@@ -3,6 +3,7 @@ package wsproto
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"sync"
 	"sync/atomic"
@@ -154,27 +155,47 @@ func (s *Server) unregister(c *conn) {
 	}
 }
 
-// keepAlive is the one schedule of every connection's pings. It runs while
-// the server has connections: it ends when stop is closed.
+// keepAlive is the one schedule of every connection's pings, and of the
+// watchdog of their writes. It runs while the server has connections: it
+// ends when stop is closed.
 func (s *Server) keepAlive(stop chan struct{}) {
-	t := time.NewTicker(s.opts.KeepAlive)
-	defer t.Stop()
+	ping := time.NewTicker(s.opts.KeepAlive)
+	defer ping.Stop()
+	watch := time.NewTicker(min(time.Second, s.opts.WriteTimeout/2))
+	defer watch.Stop()
+	var conns []*conn
 	for {
 		select {
 		case <-stop:
 			return
-		case <-t.C:
+		case <-ping.C:
+			conns = s.snapshot(conns)
+			for _, c := range conns {
+				c.keepAlive()
+			}
+		case <-watch.C:
+			conns = s.snapshot(conns)
+			now := time.Now().UnixNano()
+			for _, c := range conns {
+				if c.stuck(now) {
+					s.stats.dead.Add(1)
+					c.drop(fmt.Sprintf("a write took longer than %v", s.opts.WriteTimeout))
+				}
+			}
 		}
-		s.mu.Lock()
-		conns := make([]*conn, 0, len(s.conns))
-		for c := range s.conns {
-			conns = append(conns, c)
-		}
-		s.mu.Unlock()
-		for _, c := range conns {
-			c.keepAlive()
-		}
+		clear(conns) // hold no connection until the next tick
 	}
+}
+
+// snapshot fills buf with the open connections.
+func (s *Server) snapshot(buf []*conn) []*conn {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	buf = buf[:0]
+	for c := range s.conns {
+		buf = append(buf, c)
+	}
+	return buf
 }
 
 // Shutdown closes every connection with 1001 and waits for them to end, or
@@ -201,7 +222,10 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		s.cancel()
 		return nil
 	case <-ctx.Done():
-		s.cancel() // ends every operation; connections close with it
+		s.cancel() // ends every operation
+		for _, c := range conns {
+			c.ws.CloseNow() // and every read
+		}
 		<-done
 		return errors.Join(errors.New("failed to close every websocket in time"), ctx.Err())
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sync"
+	"time"
 
 	"github.com/coder/websocket"
 )
@@ -46,20 +47,23 @@ func (c *conn) send(f frame) bool {
 	return true
 }
 
-// flush is the writer: it takes the whole queue, writes it under one
-// deadline, and repeats until the queue is empty; then it ends, so that an
-// idle connection has no writer goroutine.
+// flush is the writer: it takes the whole queue, writes it, and repeats
+// until the queue is empty; then it ends, so that an idle connection has no
+// writer goroutine.
 func (c *conn) flush() {
 	defer c.wg.Done()
+	var batch []frame
 	for {
 		c.wmu.Lock()
-		batch := c.queue
-		c.queue = nil
+		batch, c.queue = c.queue, batch[:0] // the two slices take turns
 		if len(batch) == 0 {
 			c.writing = false
 			if c.idle != nil {
 				close(c.idle)
 				c.idle = nil
+			}
+			if cap(c.queue) > 64 {
+				c.queue = nil // a burst's queue is not kept for the connection's life
 			}
 			c.wmu.Unlock()
 			return
@@ -74,10 +78,13 @@ func (c *conn) flush() {
 	}
 }
 
-// write writes a batch of frames under one deadline.
+// write writes a batch of frames. Its deadline is kept by the server's
+// watchdog (watchWrites), which drops a connection whose write has gone on
+// for longer than the write timeout: a timer and a context per write would
+// cost more than the write.
 func (c *conn) write(batch []frame) error {
-	ctx, cancel := context.WithTimeout(context.Background(), c.srv.opts.WriteTimeout)
-	defer cancel()
+	c.writeStart.Store(time.Now().UnixNano())
+	defer c.writeStart.Store(0)
 	buf := writeBufs.Get().(*[]byte)
 	defer writeBufs.Put(buf)
 	for i, f := range batch {
@@ -86,10 +93,7 @@ func (c *conn) write(batch []frame) error {
 			*buf = append(append(append((*buf)[:0], f.head...), f.body...), '}')
 			msg = *buf
 		}
-		if err := c.ws.Write(ctx, websocket.MessageText, msg); err != nil {
-			if ctx.Err() != nil {
-				c.srv.stats.dead.Add(1)
-			}
+		if err := c.ws.Write(context.Background(), websocket.MessageText, msg); err != nil {
 			return err
 		}
 		batch[i] = frame{} // let the shared bodies go
@@ -98,6 +102,12 @@ func (c *conn) write(batch []frame) error {
 		*buf = make([]byte, 0, 2048) // do not keep one huge frame's buffer
 	}
 	return nil
+}
+
+// stuck reports whether c's write has gone on longer than the write timeout.
+func (c *conn) stuck(now int64) bool {
+	start := c.writeStart.Load()
+	return start != 0 && now-start > int64(c.srv.opts.WriteTimeout)
 }
 
 // writeFailed stops the writer for good. coder/websocket has closed the

@@ -18,6 +18,7 @@ type Config struct {
 	Redis       string
 	RedisPrefix string
 	Origins     []string
+	PprofAddr   string
 	History     int
 	LogLevel    slog.Level
 
@@ -93,6 +94,7 @@ func (m *Main) ParseFlags(args []string, getenv func(string) string, out io.Writ
 	origins := strings.Join(c.Origins, ",")
 	str(&origins, "origins", "CHAT_ORIGINS", "extra browser origins allowed, comma-separated host patterns (example.com, *.example.com, https://app.example.com); the server's own origin is always allowed")
 	num(&c.History, "history", "CHAT_HISTORY", "messages kept, the most recent")
+	str(&c.PprofAddr, "pprof", "CHAT_PPROF", "address of a separate listener for net/http/pprof, e.g. localhost:6060; off when empty")
 	level := c.LogLevel.String()
 	str(&level, "log-level", "CHAT_LOG_LEVEL", "log level: debug, info, warn or error")
 	rate(&c.NameRate, "name-rate", "CHAT_NAME_RATE", "posts a second one name may make on average; 0 for no limit")
