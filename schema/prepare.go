@@ -43,6 +43,8 @@ func (op *Operation) Type() string { return op.Def.Operation }
 // picks the operation; and it checks the variables strictly, since
 // graphql-go would turn 3.5 into the Int 3 and any JSON value into a String.
 // The errors it returns are ready to send, each with extensions.code.
+// Prepare rewrites the String values of req.Variables as *string, which
+// graphql-go coerces without formatting them (see fastStrings).
 func (s *Schema) Prepare(req *Request) (*Operation, []gqlerrors.FormattedError) {
 	if req.Query == "" {
 		return nil, requestError(CodeBadUserInput, "the request has no query")

@@ -40,7 +40,11 @@ func root(svc *chat.Service, g, gs func(string, graphql.FieldResolveFn) graphql.
 			Type:        graphql.NewNonNull(graphql.NewList(nonNullString)),
 			Description: "Every name that ever joined, sorted.",
 			Resolve: g("users", func(p graphql.ResolveParams) (any, error) {
-				return svc.Users(p.Context, room)
+				users, err := svc.Users(p.Context, room)
+				if err != nil {
+					return nil, err
+				}
+				return stringPointers(users), nil
 			}),
 		},
 	}})
@@ -97,8 +101,21 @@ func root(svc *chat.Service, g, gs func(string, graphql.FieldResolveFn) graphql.
 // event resolves a subscription field to its event. The broker ends a
 // subscriber's queue with an error (chat.ErrTooSlow) when it cuts it off.
 func event(p graphql.ResolveParams) (any, error) {
-	if err, ok := p.Source.(error); ok {
-		return nil, err
+	switch e := p.Source.(type) {
+	case error:
+		return nil, e
+	case string:
+		return &e, nil // see messageType on *string
 	}
 	return p.Source, nil
+}
+
+// stringPointers returns pointers to the strings of s, which graphql-go
+// serializes without formatting them (see messageType).
+func stringPointers(s []string) []*string {
+	out := make([]*string, len(s))
+	for i := range s {
+		out[i] = &s[i]
+	}
+	return out
 }

@@ -50,8 +50,13 @@ func (s *Schema) share(op *Operation) {
 			user = op.Variables[v.Name.Value]
 		}
 	}
-	name, ok := user.(string)
-	if !ok {
+	var name string
+	switch u := user.(type) {
+	case string:
+		name = u
+	case *string: // see fastStrings
+		name = *u
+	default:
 		return
 	}
 

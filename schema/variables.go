@@ -12,7 +12,8 @@ import (
 
 // checkVariables checks each variable of op against its declared type, the
 // way the specification coerces input: an Int is a whole number in 32 bits, a
-// String is a string, and so on. graphql-go is lenient here.
+// String is a string, and so on. graphql-go is lenient here. It rewrites
+// String values in vars to *string (fastStrings).
 func (s *Schema) checkVariables(op *ast.OperationDefinition, vars map[string]any) []gqlerrors.FormattedError {
 	var errs []gqlerrors.FormattedError
 	for _, def := range op.VariableDefinitions {
@@ -31,9 +32,36 @@ func (s *Schema) checkVariables(op *ast.OperationDefinition, vars map[string]any
 				msg = fmt.Sprintf("Variable \"$%s\" of required type %q was not provided", name, typeString(def.Type))
 			}
 			errs = append(errs, requestError(CodeBadUserInput, msg)...)
+			continue
+		}
+		if given {
+			vars[name] = fastStrings(def.Type, v)
 		}
 	}
 	return errs
+}
+
+// fastStrings returns v with each String value of type t replaced by a
+// pointer to it: graphql-go coerces a *string as it is, and a string with
+// fmt.Sprintf (see messageType). v has passed checkTyped.
+func fastStrings(t ast.Type, v any) any {
+	switch t := t.(type) {
+	case *ast.NonNull:
+		return fastStrings(t.Type, v)
+	case *ast.List:
+		if list, ok := v.([]any); ok {
+			for i, x := range list {
+				list[i] = fastStrings(t.Type, x)
+			}
+			return list
+		}
+		return fastStrings(t.Type, v)
+	case *ast.Named:
+		if s, ok := v.(string); ok && t.Name.Value == "String" {
+			return &s
+		}
+	}
+	return v
 }
 
 // checkTyped checks v against a type as written in the document.
@@ -126,7 +154,9 @@ func checkScalar(t *graphql.Scalar, v any) string {
 			return "Float cannot represent it: expected a number"
 		}
 	case "String":
-		if _, ok := v.(string); !ok {
+		switch v.(type) {
+		case string, *string: // *string: a request prepared before (fastStrings)
+		default:
 			return "String cannot represent it: expected a string"
 		}
 	case "Boolean":

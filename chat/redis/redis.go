@@ -58,11 +58,13 @@ type Store struct {
 	log     *slog.Logger
 	watch   func(chat.Event)
 
-	reader *reader
-	ctx    context.Context // ends at Close
-	cancel context.CancelFunc
-	done   chan struct{} // closed when the reader ends, once Watch started it
-	close  sync.Once
+	reader    *reader
+	posts     chan *posting   // to the committer; unbuffered: a post is either taken or refused
+	ctx       context.Context // ends at Close
+	cancel    context.CancelFunc
+	done      chan struct{} // closed when the reader ends, once Watch started it
+	committed chan struct{} // closed when the committer ends
+	close     sync.Once
 }
 
 var _ chat.Store = (*Store)(nil)
@@ -97,16 +99,19 @@ func Open(addr string, opts *Options) (*Store, error) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	s := &Store{
-		client:  goredis.NewClient(copts),
-		prefix:  o.Prefix,
-		history: o.History,
-		timeout: o.Timeout,
-		log:     o.Logger,
-		cancel:  cancel,
-		done:    make(chan struct{}),
+		client:    goredis.NewClient(copts),
+		prefix:    o.Prefix,
+		history:   o.History,
+		timeout:   o.Timeout,
+		log:       o.Logger,
+		cancel:    cancel,
+		done:      make(chan struct{}),
+		posts:     make(chan *posting),
+		committed: make(chan struct{}),
 	}
 	s.reader = newReader(s, []string{chat.DefaultRoom})
 	s.ctx = ctx
+	go s.commit()
 	// Find where the streams end now, so that reading starts at Open and
 	// nothing posted from here on is missed. While Redis is unreachable the
 	// reader does this when it first connects.
@@ -154,6 +159,7 @@ func (s *Store) Close() error {
 	var err error
 	s.close.Do(func() {
 		s.cancel()
+		<-s.committed
 		// Closing the client closes the reader's connection too, which ends
 		// its blocking XREAD at once; a cancelled context would not.
 		err = s.client.Close()

@@ -14,10 +14,12 @@ import (
 
 // postScript stores a message, joining its author first when the name is
 // new. It returns {stream ID, 1 if joined else 0}. A retry with the same
-// message ID returns the first result and changes nothing.
+// message ID returns the first result and changes nothing. The history is
+// trimmed to ARGV[4] messages whenever it grows ARGV[6] past it, so that a
+// post does not pay for a trim each time.
 //
 // KEYS: messages, ids, users, joins. ARGV: id, user, text, history, joins
-// history.
+// history, trim slack.
 var postScript = goredis.NewScript(`
 local sid = redis.call('HGET', KEYS[2], ARGV[1])
 if sid then return {sid, 0} end
@@ -28,7 +30,7 @@ end
 sid = redis.call('XADD', KEYS[1], '*', 'id', ARGV[1], 'user', ARGV[2], 'text', ARGV[3])
 redis.call('HSET', KEYS[2], ARGV[1], sid)
 local excess = redis.call('XLEN', KEYS[1]) - tonumber(ARGV[4])
-if excess > 0 then
+if excess > tonumber(ARGV[6]) then
   for _, e in ipairs(redis.call('XRANGE', KEYS[1], '-', '+', 'COUNT', excess)) do
     redis.call('HDEL', KEYS[2], e[2][2])
   end
@@ -47,27 +49,28 @@ end
 return 0
 `)
 
-// Post stores msg in one round trip, then waits until this instance's reader
-// has published it, so that the poster's own subscriptions have it.
+// Post stores msg with one script, sent in a pipeline with the posts that
+// wait at the same moment (pipeline.go), then waits until this instance's
+// reader has published it, so that the poster's own subscriptions have it.
 func (s *Store) Post(ctx context.Context, msg *chat.Message) (bool, error) {
 	msg.ID = ksuid.New().String()
-	k := s.keys(msg.Room)
 	ctx, cancel := context.WithTimeout(ctx, s.timeout)
 	defer cancel()
-	res, err := postScript.Run(ctx, s.client,
-		[]string{k.messages, k.ids, k.users, k.joins},
-		msg.ID, msg.User, msg.Text, s.history, joinsHistory).Slice()
-	if err != nil {
-		return false, s.fail("post", err)
+	p := &posting{ctx: ctx, msg: msg, keys: s.keys(msg.Room), done: make(chan struct{})}
+	select {
+	case s.posts <- p:
+	case <-ctx.Done():
+		return false, s.fail("post", ctx.Err())
+	case <-s.ctx.Done():
+		return false, &chat.Error{Code: chat.Unavailable, Message: "store is closed"}
 	}
-	sid, _ := res[0].(string)
-	at, err := parseID(sid)
-	if err != nil {
-		return false, s.fail("post", err)
+	<-p.done
+	if p.err != nil {
+		return false, s.fail("post", p.err)
 	}
-	msg.CreatedAt = at.time()
-	s.reader.wait(ctx, k.messages, at)
-	return res[1] == int64(1), nil
+	msg.CreatedAt = p.sid.time()
+	s.reader.wait(ctx, p.keys.messages, p.sid)
+	return p.joined, nil
 }
 
 // Join adds name to room's users and reports whether it was new; a new name
