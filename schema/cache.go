@@ -20,10 +20,11 @@ type cache struct {
 }
 
 // parsed is a document that was parsed and validated; errs is empty when it
-// passed.
+// passed. plans holds each operation's plan, or nil (see plan).
 type parsed struct {
-	doc  *ast.Document
-	errs []gqlerrors.FormattedError
+	doc   *ast.Document
+	errs  []gqlerrors.FormattedError
+	plans map[*ast.OperationDefinition]*plan
 }
 
 func newCache(size int) *cache {

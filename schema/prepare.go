@@ -32,6 +32,8 @@ type Operation struct {
 	// the stream (joining the chat). See wsproto.Operation.
 	Share string
 	Start func(ctx context.Context) error
+
+	plan *plan // how Execute runs it without graphql-go, when it can
 }
 
 // Type is "query", "mutation" or "subscription".
@@ -64,7 +66,7 @@ func (s *Schema) Prepare(req *Request) (*Operation, []gqlerrors.FormattedError) 
 	if errs := s.checkVariables(def, req.Variables); len(errs) > 0 {
 		return nil, errs
 	}
-	op := &Operation{Request: req, Doc: p.doc, Def: def}
+	op := &Operation{Request: req, Doc: p.doc, Def: def, plan: p.plans[def]}
 	s.share(op)
 	return op, nil
 }
@@ -88,7 +90,13 @@ func (s *Schema) parse(query string) *parsed {
 	if errs := checkSingleRootField(doc); len(errs) > 0 {
 		return &parsed{errs: withCode(errs, CodeValidation)}
 	}
-	return &parsed{doc: doc}
+	plans := map[*ast.OperationDefinition]*plan{}
+	for _, d := range doc.Definitions {
+		if op, ok := d.(*ast.OperationDefinition); ok {
+			plans[op] = s.compile(op)
+		}
+	}
+	return &parsed{doc: doc, plans: plans}
 }
 
 // pickOperation returns the operation named name, or the only one.

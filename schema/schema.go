@@ -71,8 +71,14 @@ func New(svc *chat.Service, opts *Options) (*Schema, error) {
 	return s, nil
 }
 
-// Execute runs a prepared query or mutation.
+// Execute runs a prepared query or mutation: by its plan when it has one,
+// else by graphql-go.
 func (s *Schema) Execute(ctx context.Context, op *Operation) *graphql.Result {
+	if op.plan != nil {
+		if res, err := op.plan.run(ctx, op.Variables); err == nil {
+			return res
+		}
+	}
 	return graphql.Execute(graphql.ExecuteParams{
 		Schema:        s.Schema,
 		AST:           op.Doc,
