@@ -222,15 +222,8 @@ func runCommand(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	fs.DurationVar(&cfg.PostTimeout, "post-timeout", 10*time.Second, "longest post round trip")
 	fs.BoolVar(&asJSON, "json", false, "print JSON")
 	cpuProfile := fs.String("cpuprofile", "", "write chatbench's own CPU profile to this file")
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return err
-		}
-		return errUsage
-	}
-	if fs.NArg() > 0 {
-		fmt.Fprintf(stderr, "chatbench: unexpected arguments %q\n", fs.Args())
-		return errUsage
+	if err := parseFlags(fs, args, stderr); err != nil {
+		return err
 	}
 	cfg.Steps = []float64{rate}
 	if steps != "" {
@@ -288,15 +281,8 @@ func bareCommand(ctx context.Context, args []string, stderr io.Writer) error {
 	fs.SetOutput(stderr)
 	fs.Usage = func() { fmt.Fprint(stderr, usageText) }
 	addr := fs.String("addr", "127.0.0.1:9090", "address to listen on")
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return err
-		}
-		return errUsage
-	}
-	if fs.NArg() > 0 {
-		fmt.Fprintf(stderr, "chatbench: unexpected arguments %q\n", fs.Args())
-		return errUsage
+	if err := parseFlags(fs, args, stderr); err != nil {
+		return err
 	}
 	log := slog.New(slog.NewTextHandler(stderr, nil))
 	soft, hard, err := raiseNoFile()
@@ -321,4 +307,19 @@ func bareCommand(ctx context.Context, args []string, stderr io.Writer) error {
 	defer cancel()
 	bs.closeAll()
 	return hs.Shutdown(sctx)
+}
+
+// parseFlags parses args into fs and refuses arguments past the flags.
+func parseFlags(fs *flag.FlagSet, args []string, stderr io.Writer) error {
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return err
+		}
+		return errUsage
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "chatbench: unexpected arguments %q\n", fs.Args())
+		return errUsage
+	}
+	return nil
 }

@@ -9,7 +9,6 @@ package main
 
 import (
 	"fmt"
-	"net"
 	"slices"
 	"strings"
 	"testing"
@@ -385,20 +384,7 @@ func TestBrowserRestart(t *testing.T) {
 			p.waitJS("the page to leave the online state", `window.__states.some((s) => s.state !== "online")`)
 		}
 
-		// The same port again (free at once: Go listens with SO_REUSEADDR).
-		deadline := time.Now().Add(5 * time.Second)
-		for {
-			ln, err := net.Listen("tcp", addr)
-			if err == nil {
-				ln.Close()
-				break
-			}
-			if time.Now().After(deadline) {
-				t.Fatalf("%s is still taken 5 s after the server stopped: %v", addr, err)
-			}
-			time.Sleep(20 * time.Millisecond)
-		}
-		m = runMain(t, store, func(c *Config) { c.Addr, c.Data = addr, data })
+		m = restartMain(t, addr, store, func(c *Config) { c.Data = data })
 		// Posted at once, most likely before the pages are back (their first
 		// retry comes 250-500 ms after the close): they must fetch it.
 		postAs(t, m, "Cy", "posted while the pages reconnect")

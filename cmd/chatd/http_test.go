@@ -175,14 +175,7 @@ func TestHTTPStatuses(t *testing.T) {
 func TestHealthzWithoutStore(t *testing.T) {
 	m := runMain(t)
 	m.store.Close()
-	res, err := http.Get(m.URL() + "/healthz")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer res.Body.Close()
-	var body map[string]string
-	json.NewDecoder(res.Body).Decode(&body)
-	if res.StatusCode != 503 || body["error"] == "" {
-		t.Errorf("healthz = %d %v, want 503 with the reason", res.StatusCode, body)
+	if status, reason := health(t, m); status != 503 || reason == "" {
+		t.Errorf("healthz = %d %q, want 503 with the reason", status, reason)
 	}
 }
