@@ -94,7 +94,7 @@ func TestAppendStringIsJSON(t *testing.T) {
 		enc.Encode(s)
 		return string(appendString(nil, s)) == strings.TrimSuffix(want.String(), "\n")
 	}
-	for _, s := range []string{"", "plain", "\"\\/", "\x00\x1f\x7f", "\u2028\u2029", "a\xffb", "\xed\xa0\x80", "😀é", "<>&"} {
+	for _, s := range []string{"", "plain", "\"\\/", "\x00\x1f\x7f", "\b\f\n\r\t", "\u2028\u2029", "a\xffb", "\xed\xa0\x80", "😀é", "<>&"} {
 		if !check(s) {
 			t.Errorf("appendString(%q) = %s", s, appendString(nil, s))
 		}
