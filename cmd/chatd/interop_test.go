@@ -307,22 +307,14 @@ func (e scriptEvent) summary() string {
 	case "error":
 		return "error: " + e.Error
 	}
-	var p struct {
-		Data   map[string]any `json:"data"`
-		Errors []struct {
-			Message    string `json:"message"`
-			Extensions struct {
-				Code string `json:"code"`
-			} `json:"extensions"`
-		} `json:"errors"`
-	}
+	var p response
 	if err := json.Unmarshal(e.Payload, &p); err != nil {
 		return "result " + string(e.Payload)
 	}
 	if len(p.Errors) > 0 {
 		var errs []string
 		for _, x := range p.Errors {
-			errs = append(errs, fmt.Sprintf("%s (%s)", x.Message, x.Extensions.Code))
+			errs = append(errs, fmt.Sprintf("%s (%v)", x.Message, x.Extensions["code"]))
 		}
 		return "errors: " + strings.Join(errs, "; ")
 	}
