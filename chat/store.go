@@ -6,8 +6,10 @@ import "context"
 //
 // A Store reports every event that is stored in it, by this process or by
 // any other sharing it, to the one function given to Watch, in store order.
-// When Post or Join returns, its events have been passed to that function,
-// so a client that sees its post answered finds it in its own subscriptions.
+// When Post or Join returns, its events have been passed to that function
+// (unless the store's own reader lags past the call's deadline, which a
+// store logs), so a client that sees its post answered finds it in its own
+// subscriptions.
 //
 // Errors that mean the store cannot be reached are *Error with Code
 // Unavailable.
