@@ -1,6 +1,8 @@
 package schema
 
 import (
+	"context"
+
 	"github.com/gqlchat/gqlchat/chat"
 	"github.com/graphql-go/graphql"
 )
@@ -74,28 +76,31 @@ func root(svc *chat.Service, g, gs func(string, graphql.FieldResolveFn) graphql.
 			Description: "Every message posted after the subscription started.",
 			Args:        userArg,
 			Resolve:     g("event", event),
-			Subscribe: gs("messagePosted", func(p graphql.ResolveParams) (any, error) {
-				if _, err := svc.Join(p.Context, room, p.Args["user"].(string)); err != nil {
-					return nil, err
-				}
-				return svc.MessagePosted(p.Context, room), nil
-			}),
+			Subscribe:   gs("messagePosted", joinThen(svc, svc.MessagePosted)),
 		},
 		"userJoined": &graphql.Field{
 			Type:        nonNullString,
 			Description: "Every name that joins for the first time after the subscription started.",
 			Args:        userArg,
 			Resolve:     g("event", event),
-			Subscribe: gs("userJoined", func(p graphql.ResolveParams) (any, error) {
-				if _, err := svc.Join(p.Context, room, p.Args["user"].(string)); err != nil {
-					return nil, err
-				}
-				return svc.UserJoined(p.Context, room), nil
-			}),
+			Subscribe:   gs("userJoined", joinThen(svc, svc.UserJoined)),
 		},
 	}})
 
 	return graphql.SchemaConfig{Query: query, Mutation: mutation, Subscription: subscription}
+}
+
+// joinThen is a subscription's Subscribe: it joins the subscriber, then
+// returns the stream, whose type is exactly chan interface{} as graphql-go
+// requires. (A shared subscription joins each subscriber in its Start too;
+// joining a known name costs nothing.)
+func joinThen(svc *chat.Service, stream func(context.Context, string) chan any) graphql.FieldResolveFn {
+	return func(p graphql.ResolveParams) (any, error) {
+		if _, err := svc.Join(p.Context, chat.DefaultRoom, p.Args["user"].(string)); err != nil {
+			return nil, err
+		}
+		return stream(p.Context, chat.DefaultRoom), nil
+	}
 }
 
 // event resolves a subscription field to its event. The broker ends a

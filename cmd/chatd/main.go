@@ -92,7 +92,7 @@ func (m *Main) Run(ctx context.Context) error {
 	}
 	m.metrics = newMetrics(m)
 	m.service = chat.NewService(m.store, &chat.ServiceOptions{
-		NameRate: m.Config.NameRate, NameBurst: m.Config.NameBurst, Observe: m.metrics.observer,
+		NameRate: m.Config.NameRate, NameBurst: m.Config.NameBurst, Observe: m.metrics.observe,
 	})
 	if m.schema, err = schema.New(m.service, &schema.Options{MaxDepth: m.Config.MaxDepth, Logger: m.Logger}); err != nil {
 		return err

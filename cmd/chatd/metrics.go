@@ -15,19 +15,16 @@ import (
 // the broker, read when scraped, and the histograms of store operations and
 // delivery lag, fed by chat.ServiceOptions.Observe.
 type metrics struct {
-	reg      *prometheus.Registry
-	store    *prometheus.HistogramVec
-	errors   *prometheus.CounterVec
-	posts    *prometheus.CounterVec
-	lag      prometheus.Histogram
-	handler  http.Handler
-	observer func(op string, d time.Duration, err error)
+	store   *prometheus.HistogramVec
+	errors  *prometheus.CounterVec
+	posts   *prometheus.CounterVec
+	lag     prometheus.Histogram
+	handler http.Handler
 }
 
 func newMetrics(m *Main) *metrics {
 	reg := prometheus.NewRegistry()
 	x := &metrics{
-		reg: reg,
 		store: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name: "chat_store_seconds", Help: "Duration of store operations: post, join, messages, users.",
 			Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5},
@@ -67,7 +64,6 @@ func newMetrics(m *Main) *metrics {
 		counter("chat_broker_cut_off_total", "Subscriptions the broker cut off for falling behind.", func() float64 { return float64(m.service.Stats().CutOff) }),
 	)
 	x.handler = promhttp.HandlerFor(reg, promhttp.HandlerOpts{})
-	x.observer = x.observe
 	return x
 }
 
